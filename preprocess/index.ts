@@ -1,0 +1,8 @@
+/** The shared core: pure image processing used by the trainer, the reader and the app alike. */
+export * from './validate.ts';
+export * from './image.ts';
+export * from './random.ts';
+export * from './resample.ts';
+export * from './moments.ts';
+export * from './normalize.ts';
+export * from './version.ts';
