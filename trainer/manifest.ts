@@ -1,0 +1,104 @@
+/**
+ * manifest.json: what a model is, how it was made and how well it does. The app's model page, the
+ * reader and `npm run eval` read it; every figure in it comes from the run that wrote it.
+ */
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { PREPROCESS_VERSION } from '../preprocess/version.ts';
+import { writeFileAtomic } from './atomic-write.ts';
+import type { TrainConfig } from './config.ts';
+import { ARCH_DESCRIPTIONS } from './models.ts';
+import { sha256 } from './model-io.ts';
+import type { TrainResult } from './train.ts';
+
+export interface ModelManifest {
+  name: string;
+  arch: string;
+  description: string;
+  params: number;
+  sizeBytes: number;
+  created: string;
+  config: TrainConfig;
+  preprocessVersion: string;
+  backend: string;
+  input: { shape: [null, 28, 28, 1]; dtype: 'float32'; range: [0, 1]; polarity: 'ink=1' };
+  output: { shape: [null, 10]; meaning: 'softmax probabilities of digits 0-9' };
+  training: { epochs: number; bestEpoch: number; seconds: number; secondsPerEpoch: number };
+  metrics: {
+    testAccuracy: number;
+    testCount: number;
+    transposedAccuracy: number;
+    validationAccuracy: number;
+    perClassAccuracy: number[];
+    confusion: number[][];
+    /** Accuracy per robustness suite, written by the robustness summary when available. */
+    robustness?: Record<string, number>;
+  };
+  /** sha256 of every file of the model (weights included), so a loader can verify what it got. */
+  files: Record<string, string>;
+}
+
+export const MANIFEST_FILE = 'manifest.json';
+
+async function hashModelFiles(dir: string): Promise<{ files: Record<string, string>; bytes: number }> {
+  const files: Record<string, string> = {};
+  let bytes = 0;
+  for (const f of (await readdir(dir)).sort()) {
+    if (f === 'model.json' || /^weights-[0-9a-f]+\.bin$/.test(f)) {
+      const data = await readFile(join(dir, f));
+      files[f] = sha256(data);
+      if (f !== 'model.json') bytes += data.length;
+    }
+  }
+  return { files, bytes };
+}
+
+export async function writeManifest(config: TrainConfig, result: TrainResult): Promise<ModelManifest> {
+  const { files, bytes } = await hashModelFiles(result.dir);
+  const best = result.history.find((h) => h.epoch === result.bestEpoch);
+  const manifest: ModelManifest = {
+    name: config.name,
+    arch: config.arch,
+    description: ARCH_DESCRIPTIONS[config.arch],
+    params: result.params,
+    sizeBytes: bytes,
+    created: new Date().toISOString(),
+    config,
+    preprocessVersion: PREPROCESS_VERSION,
+    backend: result.backend.choice,
+    input: { shape: [null, 28, 28, 1], dtype: 'float32', range: [0, 1], polarity: 'ink=1' },
+    output: { shape: [null, 10], meaning: 'softmax probabilities of digits 0-9' },
+    training: {
+      epochs: result.history.length,
+      bestEpoch: result.bestEpoch,
+      seconds: Math.round(result.trainSeconds),
+      secondsPerEpoch: Math.round(result.trainSeconds / Math.max(1, result.history.length)),
+    },
+    metrics: {
+      testAccuracy: result.test.accuracy,
+      testCount: result.test.count,
+      transposedAccuracy: result.transposed.accuracy,
+      validationAccuracy: best?.valAccuracy ?? 0,
+      perClassAccuracy: result.test.perClassAccuracy,
+      confusion: result.test.confusion,
+    },
+    files,
+  };
+  await writeFileAtomic(join(result.dir, MANIFEST_FILE), JSON.stringify(manifest, null, 2) + '\n');
+  return manifest;
+}
+
+export async function readManifest(dir: string): Promise<ModelManifest> {
+  const path = join(dir, MANIFEST_FILE);
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch {
+    throw new Error(`Expected ${MANIFEST_FILE} in ${dir} but there is none`);
+  }
+  try {
+    return JSON.parse(text) as ModelManifest;
+  } catch (err) {
+    throw new Error(`Expected valid JSON in ${path} but it failed to parse: ${(err as Error).message}`);
+  }
+}

