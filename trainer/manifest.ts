@@ -6,7 +6,8 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PREPROCESS_VERSION } from '../preprocess/version.ts';
 import { writeFileAtomic } from './atomic-write.ts';
-import type { TrainConfig } from './config.ts';
+import type { AugmentOptions } from '../preprocess/augment.ts';
+import { augmentOptionsFor, type TrainConfig } from './config.ts';
 import { ARCH_DESCRIPTIONS } from './models.ts';
 import { sha256 } from './model-io.ts';
 import type { TrainResult } from './train.ts';
@@ -19,6 +20,8 @@ export interface ModelManifest {
   sizeBytes: number;
   created: string;
   config: TrainConfig;
+  /** The augmentation the preset stood for when this model was trained. */
+  augmentOptions: AugmentOptions | null;
   preprocessVersion: string;
   backend: string;
   input: { shape: [null, 28, 28, 1]; dtype: 'float32'; range: [0, 1]; polarity: 'ink=1' };
@@ -64,6 +67,7 @@ export async function writeManifest(config: TrainConfig, result: TrainResult): P
     sizeBytes: bytes,
     created: new Date().toISOString(),
     config,
+    augmentOptions: augmentOptionsFor(config.augment),
     preprocessVersion: PREPROCESS_VERSION,
     backend: result.backend.choice,
     input: { shape: [null, 28, 28, 1], dtype: 'float32', range: [0, 1], polarity: 'ink=1' },

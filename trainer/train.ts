@@ -6,11 +6,11 @@ import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { augmentRandom, defaultAugmentOptions, type AugmentOptions } from '../preprocess/augment.ts';
+import { createAugmenter, type Augmenter } from '../preprocess/augment.ts';
 import { createRng, deriveSeed, type Rng } from '../preprocess/random.ts';
 import { selectBackend, type BackendResult } from './backend-ladder.ts';
 import { loadCheckpoint, saveCheckpoint } from './checkpoint.ts';
-import { learningRateAt, type AugmentPreset, type TrainConfig } from './config.ts';
+import { augmentOptionsFor, learningRateAt, type TrainConfig } from './config.ts';
 import { loadMnist, sliceSet, type DigitSet } from './mnist.ts';
 import { writeFileAtomic } from './atomic-write.ts';
 import { score, type Scores } from './metrics.ts';
@@ -55,15 +55,11 @@ export interface TrainHooks {
 export const CHECKPOINT_FILE = 'checkpoint/last.ckpt';
 export const LOG_FILE = 'training-log.jsonl';
 
-export function augmentOptionsFor(preset: AugmentPreset): AugmentOptions | null {
-  return preset === 'none' ? null : defaultAugmentOptions;
-}
-
 /** Fills x with the digits at `indices`, augmented when options are given, and returns one-hot targets. */
 export function buildBatch(
   set: DigitSet,
   indices: ArrayLike<number>,
-  augment: AugmentOptions | null,
+  augment: Augmenter | null,
   rng: Rng,
   x: Float32Array,
   labelSmoothing = 0,
@@ -76,7 +72,7 @@ export function buildBatch(
     const base = idx * 784;
     for (let i = 0; i < 784; i++) digit[i] = set.images[base + i] / 255;
     if (augment) {
-      const out = augmentRandom({ width: 28, height: 28, data: digit }, rng, augment);
+      const out = augment({ width: 28, height: 28, data: digit }, rng);
       x.set(out.data, b * 784);
     } else {
       x.set(digit, b * 784);
@@ -117,6 +113,34 @@ export function transpose28(d: Float32Array): Float32Array {
   const t = new Float32Array(784);
   for (let y = 0; y < 28; y++) for (let x = 0; x < 28; x++) t[x * 28 + y] = d[y * 28 + x];
   return t;
+}
+
+/**
+ * One optimisation step on the first n digits of x (n * 784 floats) with targets y (n * 10).
+ * Returns the batch's mean loss and number of correct predictions.
+ */
+export function trainStep(
+  model: tfl.LayersModel,
+  optimizer: tf.Optimizer,
+  x: Float32Array,
+  y: Float32Array,
+  n: number,
+): [number, number] {
+  return tf.tidy(() => {
+    const xt = tf.tensor4d(x.subarray(0, n * 784), [n, 28, 28, 1]);
+    const yt = tf.tensor2d(y.subarray(0, n * 10), [n, 10]);
+    let probs: tf.Tensor | undefined;
+    const loss = optimizer.minimize(() => {
+      const p = model.apply(xt, { training: true }) as tf.Tensor;
+      probs = tf.keep(p);
+      // Cross-entropy on probabilities (the model ends in softmax, per the model contract).
+      return tf.neg(tf.mean(tf.sum(tf.mul(yt, tf.log(tf.clipByValue(p, 1e-7, 1))), 1))) as tf.Scalar;
+    }, true) as tf.Scalar;
+    const hits = tf.sum(tf.cast(tf.equal(tf.argMax(probs!, 1), tf.argMax(yt, 1)), 'int32'));
+    const out: [number, number] = [loss.dataSync()[0], hits.dataSync()[0]];
+    probs!.dispose();
+    return out;
+  });
 }
 
 function shuffled(n: number, rng: Rng): Int32Array {
@@ -186,7 +210,8 @@ export async function train(config: TrainConfig, hooks: TrainHooks): Promise<Tra
   }
   say(`model: ${config.arch}, ${params} parameters; augment: ${config.augment}; epochs: ${config.epochs}`);
 
-  const augment = augmentOptionsFor(config.augment);
+  const augmentOptions = augmentOptionsFor(config.augment);
+  const augment = augmentOptions ? createAugmenter(augmentOptions) : null;
   const progress = new ProgressReporter(hooks.write, hooks.tty);
   const bs = config.batchSize;
   const x = new Float32Array(bs * 784);
@@ -210,20 +235,7 @@ export async function train(config: TrainConfig, hooks: TrainHooks): Promise<Tra
       const y = buildBatch(splits.train, idx, augment, augRng, x, config.labelSmoothing);
       lr = learningRateAt(config, epoch + s / steps);
       (optimizer as unknown as { learningRate: number }).learningRate = lr;
-      const [lossValue, hits] = tf.tidy(() => {
-        const xt = tf.tensor4d(x.subarray(0, n * 784), [n, 28, 28, 1]);
-        const yt = tf.tensor2d(y, [n, 10]);
-        let probs: tf.Tensor | undefined;
-        const loss = optimizer.minimize(() => {
-          const p = model.apply(xt, { training: true }) as tf.Tensor;
-          probs = tf.keep(p);
-          return tf.neg(tf.mean(tf.sum(tf.mul(yt, tf.log(tf.clipByValue(p, 1e-7, 1))), 1))) as tf.Scalar;
-        }, true) as tf.Scalar;
-        const h = tf.sum(tf.cast(tf.equal(tf.argMax(probs!, 1), tf.argMax(yt, 1)), 'int32'));
-        const out = [loss.dataSync()[0], h.dataSync()[0]];
-        probs!.dispose();
-        return out;
-      });
+      const [lossValue, hits] = trainStep(model, optimizer, x, y, n);
       lossSum += lossValue * n;
       correct += hits;
       seen += n;
