@@ -9,6 +9,8 @@ export interface ProgressStats {
   accuracy: number;
   imagesPerSecond: number;
   seconds: number;
+  /** What `done` counts (default batches). */
+  unit?: string;
 }
 
 function formatEta(s: number): string {
@@ -23,7 +25,7 @@ export function formatProgress(label: string, p: ProgressStats, width = 24): str
   const bar = '#'.repeat(filled) + '-'.repeat(width - filled);
   const eta = p.imagesPerSecond > 0 ? ((p.total - p.done) * p.seconds) / Math.max(1, p.done) : Infinity;
   return (
-    `${label} [${bar}] ${p.done}/${p.total} batches  loss ${p.loss.toFixed(4)}  acc ${(p.accuracy * 100).toFixed(2)}%` +
+    `${label} [${bar}] ${p.done}/${p.total} ${p.unit ?? 'batches'}  loss ${p.loss.toFixed(4)}  acc ${(p.accuracy * 100).toFixed(2)}%` +
     `  ${Math.round(p.imagesPerSecond)} img/s  ETA ${formatEta(eta)}`
   );
 }

@@ -1,0 +1,118 @@
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { defaultTrainConfig, learningRateAt, type TrainConfig } from '../../trainer/config.ts';
+import { writeManifest, readManifest } from '../../trainer/manifest.ts';
+import { sha256 } from '../../trainer/model-io.ts';
+import { writeReport } from '../../trainer/report.ts';
+import { CHECKPOINT_FILE, LOG_FILE, train, type EpochRecord } from '../../trainer/train.ts';
+import { parseTrainArgs } from '../../trainer/train-cli.ts';
+
+let root: string;
+beforeAll(async () => {
+  root = await mkdtemp(join(tmpdir(), 'digitlens-train-'));
+});
+afterAll(async () => {
+  await rm(root, { recursive: true, force: true });
+});
+
+const quiet = { write: () => {}, tty: false };
+
+function slice(out: string, overrides: Partial<TrainConfig> = {}): TrainConfig {
+  return {
+    ...defaultTrainConfig,
+    name: 'slice',
+    out,
+    arch: 'cnn',
+    augment: 'none',
+    epochs: 2,
+    limit: 2000,
+    validation: 1000,
+    testLimit: 1000,
+    backend: 'wasm',
+    ...overrides,
+  };
+}
+
+describe('train on a slice', () => {
+  test('2,000 images beat 90% on 1,000 test images and write a complete model folder', async () => {
+    const out = join(root, 'quick');
+    const config = slice(out);
+    const result = await train(config, quiet);
+    expect(result.backend.backend).toBe('wasm');
+    expect(result.test.count).toBe(1000);
+    expect(result.test.accuracy).toBeGreaterThan(0.9);
+    expect(result.history).toHaveLength(2);
+    const manifest = await writeManifest(config, result);
+    await writeReport(result, manifest, result.testSet);
+    const files = await readdir(out);
+    expect(files).toEqual(expect.arrayContaining(['model.json', 'manifest.json', LOG_FILE, 'report']));
+    const onDisk = await readManifest(out);
+    expect(onDisk.metrics.testAccuracy).toBe(result.test.accuracy);
+    expect(onDisk.metrics.confusion.flat().reduce((a, b) => a + b, 0)).toBe(1000);
+    for (const [f, hash] of Object.entries(onDisk.files)) expect(sha256(await readFile(join(out, f)))).toBe(hash);
+    const report = await readdir(join(out, 'report'));
+    expect(report).toEqual(expect.arrayContaining(['index.html', 'curves.png', 'confusion.png', 'misclassified.png']));
+    const log = (await readFile(join(out, LOG_FILE), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+    expect(log.map((l: EpochRecord) => l.epoch)).toEqual([1, 2]);
+    result.model.dispose();
+  });
+
+  test('a killed run resumes after its last finished epoch', async () => {
+    const out = join(root, 'resume');
+    const config = slice(out, { epochs: 3, limit: 600, testLimit: 200, validation: 200 });
+    // Interrupt after epoch 1, the way a kill would: the epoch's checkpoint is already on disk.
+    await expect(
+      train(config, {
+        ...quiet,
+        onEpochEnd: (r) => {
+          if (r.epoch === 1) throw new Error('killed');
+        },
+      }),
+    ).rejects.toThrow('killed');
+    const ckpt = await readFile(join(out, CHECKPOINT_FILE));
+    expect(ckpt.length).toBeGreaterThan(1000);
+    const lines: string[] = [];
+    const resumed = await train({ ...config, resume: true }, { write: (s) => lines.push(s), tty: false });
+    expect(lines.join('')).toMatch(/resume: continuing after epoch 1 of 3/);
+    expect(resumed.history.map((h) => h.epoch)).toEqual([1, 2, 3]);
+    resumed.model.dispose();
+  });
+
+  test('no tensors leak across training', async () => {
+    const before = tf.memory().numTensors;
+    const result = await train(slice(join(root, 'leak'), { epochs: 1, limit: 256, testLimit: 100, validation: 100 }), quiet);
+    result.model.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});
+
+describe('config', () => {
+  test('learning rate warms up, peaks, and decays to near zero', () => {
+    const c = { ...defaultTrainConfig, epochs: 10, warmupEpochs: 1, learningRate: 0.01 };
+    expect(learningRateAt(c, 0)).toBeLessThan(0.001);
+    expect(learningRateAt(c, 1)).toBeCloseTo(0.01, 5);
+    expect(learningRateAt(c, 10)).toBeLessThan(0.0005);
+    expect(learningRateAt(c, 5)).toBeLessThan(learningRateAt(c, 3));
+  });
+
+  test.each([
+    { argv: ['--arch', 'vgg'], message: /Expected one of .* for --arch but received "vgg"/ },
+    { argv: ['--epochs', '0'], message: /Expected an integer in \[1, 1000\] for --epochs but received "0"/ },
+    { argv: ['--lr', 'fast'], message: /for --lr but received "fast"/ },
+    { argv: ['--backend', 'tpu'], message: /for --backend but received "tpu"/ },
+    { argv: ['--augment', 'heavy'], message: /for --augment but received "heavy"/ },
+    { argv: ['--name', '../x'], message: /folder-safe name for --name/ },
+    { argv: ['--bogus'], message: /Unknown option '--bogus'/ },
+  ])('rejects $argv', ({ argv, message }) => {
+    expect(() => parseTrainArgs(argv)).toThrow(message);
+  });
+
+  test('no flags reproduce the shipped default model config', () => {
+    expect(parseTrainArgs([])).toEqual(defaultTrainConfig);
+    const c = parseTrainArgs(['--name', 'x', '--epochs', '3', '--limit', '500', '--resume']);
+    expect(c).toMatchObject({ name: 'x', out: 'models/x', epochs: 3, limit: 500, resume: true });
+  });
+});
