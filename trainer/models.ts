@@ -28,7 +28,7 @@ export const ARCH_DESCRIPTIONS: Record<Arch, string> = {
   lenet5: 'LeNet-5 (LeCun 1998) with ReLU and max pooling: c6-p-c16-p-120-84-10',
   cnn: "the seeds' CNN: conv32-pool-conv64-pool-dense128-10 (3x3, same padding)",
   dlnet:
-    'digitlens default: conv5x5/32-BN-pool, conv3x3/64-BN-pool, conv3x3/128-BN-pool, dense128-BN-dropout-10',
+    'digitlens default: conv5x5/32-pool, conv3x3/64-pool, conv3x3/128-pool, dense128-dropout-10 (ReLU, same padding)',
 };
 
 function isArch(value: string): value is Arch {
@@ -57,12 +57,6 @@ export function createModel(arch: Arch, options: Partial<ModelOptions> = {}): tf
   const input = { inputShape: [28, 28, 1] };
   const conv = (filters: number, kernelSize: number, extra: object = {}) =>
     tfl.layers.conv2d({ filters, kernelSize, padding: 'same', kernelInitializer: init(), ...extra });
-  const convBn = (filters: number, kernelSize: number, extra: object = {}) => {
-    // The bias is redundant before batch normalisation, which has its own shift.
-    model.add(conv(filters, kernelSize, { useBias: false, ...extra }));
-    model.add(tfl.layers.batchNormalization({ momentum: 0.9 }));
-    model.add(tfl.layers.activation({ activation: 'relu' }));
-  };
   switch (arch) {
     case 'softmax':
       model.add(tfl.layers.flatten(input));
@@ -99,20 +93,19 @@ export function createModel(arch: Arch, options: Partial<ModelOptions> = {}): tf
       // Why this shape: the 5x5 stem sees a whole stroke at 28x28 for the price of one input channel;
       // the 3x3/64 convolution at 14x14 finds where strokes meet; the 128 channels at 7x7 give the
       // classifier room for the rotated and transposed variants of each digit that augmentation adds.
-      // Batch normalisation lets heavy augmentation train fast at a high learning rate. The whole net is
-      // ~16 MFLOP and ~0.25 M parameters (1 MB): a few ms per frame on a phone, and it trains on a
-      // 2-core CPU in about an hour.
-      convBn(32, 5, input);
+      // No batch normalisation: on the WASM backend its gradient (tiles and reductions over N*H*W)
+      // costs as much as the convolutions themselves, and with He initialisation, a warm-up and Adam
+      // this depth trains well without it. ~16 MFLOP and ~0.25 M parameters (1 MB): a few ms per
+      // frame on a phone, and an epoch in minutes on a 2-core CPU.
+      model.add(conv(32, 5, { activation: 'relu', ...input }));
       model.add(tfl.layers.maxPooling2d({ poolSize: 2 }));
-      convBn(64, 3);
+      model.add(conv(64, 3, { activation: 'relu' }));
       model.add(tfl.layers.maxPooling2d({ poolSize: 2 }));
-      convBn(128, 3);
+      model.add(conv(128, 3, { activation: 'relu' }));
       model.add(tfl.layers.maxPooling2d({ poolSize: 2 }));
       model.add(tfl.layers.flatten());
-      model.add(tfl.layers.dense({ units: 128, useBias: false, kernelInitializer: init() }));
-      model.add(tfl.layers.batchNormalization({ momentum: 0.9 }));
-      model.add(tfl.layers.activation({ activation: 'relu' }));
-      model.add(tfl.layers.dropout({ rate: opts.dropout, seed: seed++ }));
+      model.add(tfl.layers.dense({ units: 128, activation: 'relu', kernelInitializer: init() }));
+      model.add(tfl.layers.dropout({ rate: opts.dropout }));
       model.add(tfl.layers.dense({ units: 10, activation: 'softmax', kernelInitializer: glorot() }));
       break;
   }
