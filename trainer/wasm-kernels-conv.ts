@@ -1,0 +1,364 @@
+/**
+ * Conv2D gradients for the WASM backend, built on XNNPACK products (NHWC, float32).
+ *
+ * Conv2DBackpropFilter (missing from the stock backend): im2col, chunked.
+ *   dW[(ky,kx,ci), co] = Σ_m colsᵀ[(ky,kx,ci), m] · dy[m, co],   m = (n, oy, ox)
+ *   x is first made channel-major ([Ci,N,H,W], one Transpose kernel) so that each row of colsᵀ is
+ *   built from runs of contiguous pixels; dy needs no copy at all: its rows for a chunk of m are a
+ *   view. One product per chunk keeps colsᵀ in cache (a whole-batch colsᵀ is ~40 MB for the seeds'
+ *   conv 32->64) and the partial dW are summed. XNNPACK is poor at the alternative formulation as a
+ *   convolution with a 24x24 kernel.
+ *
+ * Conv2DBackpropInput (stock one is a scalar loop, ~10x slower than the forward convolution):
+ *   stride 1: the "full" convolution of dy with the filter rotated by 180° and in/out channels
+ *     swapped, run by the backend's own Conv2D kernel (XNNPACK) with pads k-1-p.
+ *   otherwise: col2im. cols = dy · Wᵀ ([m, Co]·[Co, KH·KW·Ci], chunked, dy rows as views), then each
+ *     row of cols is added into the input pixels it came from.
+ */
+import { backend_util, type KernelFunc, type NamedAttrMap, type TensorInfo } from '@tensorflow/tfjs-core';
+
+import {
+  alloc,
+  asWasmBackend,
+  dropView,
+  f32Index,
+  heapF32,
+  release,
+  runWasmKernel,
+  setStoredShape,
+  sizeOf,
+  transposeLast2,
+  view,
+  withShape,
+  type WasmBackend,
+} from './wasm-kernels-heap.ts';
+import { matMulKernel } from './wasm-kernels-matmul.ts';
+
+/**
+ * Columns (output pixels) per im2col / col2im chunk. About 4k keeps a chunk of colsᵀ for a
+ * 3x3x32 filter (~4.5 MB) near the cache and a chunk of dy (64 channels: 1 MB) cheap to pack.
+ */
+export const CONV_CHUNK_COLUMNS = 4096;
+
+/** Runs shorter than this are copied by a loop: copyWithin has a fixed cost per call. */
+const MIN_COPY_WITHIN = 16;
+
+type Conv2DInfo = backend_util.Conv2DInfo;
+
+/** Rejects what these kernels do not implement, naming the attribute. */
+export function checkConvAttrs(kernelName: string, attrs: NamedAttrMap, inputs: TensorInfo[]): void {
+  const dataFormat = attrs.dataFormat;
+  if (dataFormat != null && dataFormat !== 'NHWC') {
+    throw new Error(
+      `Expected dataFormat 'NHWC' for ${kernelName} but received ${JSON.stringify(dataFormat)}`,
+    );
+  }
+  const dilations = attrs.dilations;
+  if (dilations != null) {
+    const d = typeof dilations === 'number' ? [dilations, dilations] : (dilations as number[]);
+    if (d.some((v) => v !== 1)) {
+      throw new Error(`Expected dilations 1 for ${kernelName} but received ${JSON.stringify(dilations)}`);
+    }
+  }
+  for (const t of inputs) {
+    if (t.dtype !== 'float32') {
+      throw new Error(`Expected dtype float32 for ${kernelName} inputs but received ${t.dtype}`);
+    }
+    if (t.shape.length !== 4) {
+      throw new Error(`Expected rank-4 inputs for ${kernelName} but received shape [${t.shape.join(', ')}]`);
+    }
+  }
+}
+
+function checkShape(kernelName: string, what: string, actual: number[], expected: number[]): void {
+  if (actual.length !== expected.length || actual.some((d, i) => d !== expected[i])) {
+    throw new Error(
+      `Expected ${what} of shape [${expected.join(', ')}] for ${kernelName} but received [${actual.join(', ')}]`,
+    );
+  }
+}
+
+function convInfoOf(
+  xShape: number[],
+  filterShape: number[],
+  attrs: NamedAttrMap,
+  depthwise = false,
+): Conv2DInfo {
+  return backend_util.computeConv2DInfo(
+    xShape as [number, number, number, number],
+    filterShape as [number, number, number, number],
+    attrs.strides as number | [number, number],
+    (attrs.dilations as number | [number, number] | undefined) ?? 1,
+    attrs.pad as 'valid' | 'same' | number | backend_util.ExplicitPadding,
+    attrs.dimRoundingMode as 'floor' | 'round' | 'ceil' | undefined,
+    depthwise,
+    'channelsLast',
+  );
+}
+
+/** Output pixel range [lo, hi) of one row whose input column ox*sw + kx - pl lies inside [0, w). */
+function validRange(
+  outSize: number,
+  inSize: number,
+  stride: number,
+  k: number,
+  pad: number,
+): [number, number] {
+  const lo = Math.max(0, Math.ceil((pad - k) / stride));
+  const hi = Math.min(outSize, Math.floor((inSize - 1 + pad - k) / stride) + 1);
+  return [lo, Math.max(lo, hi)];
+}
+
+/**
+ * Fills colsᵀ[(ky,kx,ci), (g - g0)·OW + ox] for output rows g = n·OH + oy in [g0, g1) from the
+ * channel-major input xc[ci, n, iy, ix].
+ */
+function fillColumnsT(
+  heap: Float32Array,
+  xc: number,
+  dst: number,
+  info: Conv2DInfo,
+  g0: number,
+  g1: number,
+): void {
+  const { batchSize: nb, inHeight: h, inWidth: w, inChannels: ci, outHeight: oh, outWidth: ow } = info;
+  const { strideHeight: sh, strideWidth: sw, filterHeight: kh, filterWidth: kw } = info;
+  const pt = info.padInfo.top;
+  const pl = info.padInfo.left;
+  const plane = nb * h * w;
+  let d = dst;
+  for (let ky = 0; ky < kh; ky++) {
+    for (let kx = 0; kx < kw; kx++) {
+      const [lo, hi] = validRange(ow, w, sw, kx, pl);
+      const run = hi - lo;
+      for (let c = 0; c < ci; c++) {
+        const base = xc + c * plane;
+        let n = Math.floor(g0 / oh);
+        let oy = g0 - n * oh;
+        for (let g = g0; g < g1; g++) {
+          const iy = oy * sh + ky - pt;
+          if (iy < 0 || iy >= h || run === 0) {
+            heap.fill(0, d, d + ow);
+          } else {
+            if (lo > 0) heap.fill(0, d, d + lo);
+            const src = base + (n * h + iy) * w + kx - pl;
+            if (sw === 1) {
+              if (run >= MIN_COPY_WITHIN) {
+                heap.copyWithin(d + lo, src + lo, src + hi);
+              } else {
+                for (let ox = lo; ox < hi; ox++) heap[d + ox] = heap[src + ox];
+              }
+            } else {
+              for (let ox = lo; ox < hi; ox++) heap[d + ox] = heap[src + ox * sw];
+            }
+            if (hi < ow) heap.fill(0, d + hi, d + ow);
+          }
+          d += ow;
+          if (++oy === oh) {
+            oy = 0;
+            n++;
+          }
+        }
+      }
+    }
+  }
+}
+
+/** Output rows per chunk so that a chunk has about CONV_CHUNK_COLUMNS output pixels. */
+function rowsPerChunk(info: Conv2DInfo, columns: number): number {
+  return Math.max(1, Math.min(info.batchSize * info.outHeight, Math.floor(columns / info.outWidth)));
+}
+
+export function conv2DBackpropFilter(
+  args: Parameters<KernelFunc>[0],
+  columns = CONV_CHUNK_COLUMNS,
+): TensorInfo {
+  const name = 'Conv2DBackpropFilter';
+  const backend = asWasmBackend(args.backend, name);
+  const { x, dy } = args.inputs as { x: TensorInfo; dy: TensorInfo };
+  const attrs = args.attrs ?? {};
+  checkConvAttrs(name, attrs, [x, dy]);
+  const filterShape = attrs.filterShape as number[];
+  const info = convInfoOf(x.shape, filterShape, attrs);
+  checkShape(name, 'dy', dy.shape, info.outShape);
+  const { inChannels: ci, outChannels: co, outHeight: oh, outWidth: ow } = info;
+  const rows = info.filterHeight * info.filterWidth * ci;
+  const totalRows = info.batchSize * oh;
+
+  if (sizeOf(x.shape) === 0 || sizeOf(dy.shape) === 0) {
+    const out = alloc(backend, filterShape);
+    heapF32(backend).fill(0, f32Index(backend, out), f32Index(backend, out) + sizeOf(filterShape));
+    return out;
+  }
+
+  // Channel-major copy of x; with one channel NHWC already is.
+  const xc = ci === 1 ? x : runWasmKernel(backend, 'Transpose', { x }, { perm: [3, 0, 1, 2] });
+  const chunkRows = rowsPerChunk(info, columns);
+  const cols = alloc(backend, [rows * chunkRows * ow]);
+  let result: TensorInfo | null = null;
+  try {
+    for (let g0 = 0; g0 < totalRows; g0 += chunkRows) {
+      const g1 = Math.min(totalRows, g0 + chunkRows);
+      const kc = (g1 - g0) * ow;
+      fillColumnsT(heapF32(backend), f32Index(backend, xc), f32Index(backend, cols), info, g0, g1);
+      const dyRows = view(backend, dy, g0 * ow * co, [kc, co]);
+      let part: TensorInfo;
+      try {
+        part = matMulKernel(backend, cols, dyRows, rows, kc, co);
+      } finally {
+        dropView(backend, dyRows);
+      }
+      if (result == null) {
+        result = part;
+      } else {
+        const heap = heapF32(backend);
+        const acc = f32Index(backend, result);
+        const src = f32Index(backend, part);
+        const size = rows * co;
+        for (let i = 0; i < size; i++) heap[acc + i] += heap[src + i];
+        release(backend, part);
+      }
+    }
+  } catch (e) {
+    if (result != null) release(backend, result);
+    throw e;
+  } finally {
+    release(backend, cols);
+    if (xc !== x) release(backend, xc);
+  }
+  return setStoredShape(backend, result as TensorInfo, filterShape);
+}
+
+/** W[kh,kw,ci,co] -> Wrot[kh,kw,co,ci] = W[KH-1-kh, KW-1-kw, ci, co]. */
+function rotateFilter(backend: WasmBackend, filter: TensorInfo): TensorInfo {
+  const [kh, kw, ci, co] = filter.shape;
+  const out = alloc(backend, [kh, kw, co, ci]);
+  const heap = heapF32(backend);
+  const src = f32Index(backend, filter);
+  let d = f32Index(backend, out);
+  for (let y = 0; y < kh; y++) {
+    for (let x = 0; x < kw; x++) {
+      const tap = src + ((kh - 1 - y) * kw + (kw - 1 - x)) * ci * co;
+      for (let o = 0; o < co; o++) {
+        for (let i = 0; i < ci; i++) heap[d++] = heap[tap + i * co + o];
+      }
+    }
+  }
+  return out;
+}
+
+export function conv2DBackpropInput(
+  args: Parameters<KernelFunc>[0],
+  options: { columns?: number; method?: 'auto' | 'col2im' } = {},
+): TensorInfo {
+  const name = 'Conv2DBackpropInput';
+  const backend = asWasmBackend(args.backend, name);
+  const { dy, filter } = args.inputs as { dy: TensorInfo; filter: TensorInfo };
+  const attrs = args.attrs ?? {};
+  checkConvAttrs(name, attrs, [dy, filter]);
+  const inputShape = attrs.inputShape as number[];
+  const info = convInfoOf(inputShape, filter.shape, attrs);
+  checkShape(name, 'dy', dy.shape, info.outShape);
+  const { inHeight: h, inWidth: w, outHeight: oh, outWidth: ow, filterHeight: kh, filterWidth: kw } = info;
+
+  if (sizeOf(inputShape) === 0 || sizeOf(dy.shape) === 0) {
+    const out = alloc(backend, inputShape);
+    heapF32(backend).fill(0, f32Index(backend, out), f32Index(backend, out) + sizeOf(inputShape));
+    return out;
+  }
+
+  if (info.strideHeight === 1 && info.strideWidth === 1 && options.method !== 'col2im') {
+    const top = kh - 1 - info.padInfo.top;
+    const left = kw - 1 - info.padInfo.left;
+    const bottom = h - oh - top + kh - 1;
+    const right = w - ow - left + kw - 1;
+    if (top >= 0 && left >= 0 && bottom >= 0 && right >= 0) {
+      const rotated = rotateFilter(backend, filter);
+      try {
+        return runWasmKernel(
+          backend,
+          'Conv2D',
+          { x: dy, filter: rotated },
+          {
+            strides: [1, 1],
+            pad: [
+              [0, 0],
+              [top, bottom],
+              [left, right],
+              [0, 0],
+            ],
+            dilations: [1, 1],
+            dataFormat: 'NHWC',
+          },
+        );
+      } finally {
+        release(backend, rotated);
+      }
+    }
+  }
+  return conv2DBackpropInputCol2Im(backend, dy, filter, info, options.columns ?? CONV_CHUNK_COLUMNS);
+}
+
+function conv2DBackpropInputCol2Im(
+  backend: WasmBackend,
+  dy: TensorInfo,
+  filter: TensorInfo,
+  info: Conv2DInfo,
+  columns: number,
+): TensorInfo {
+  const { batchSize: nb, inHeight: h, inWidth: w, inChannels: ci, outChannels: co } = info;
+  const { outHeight: oh, outWidth: ow, filterHeight: kh, filterWidth: kw } = info;
+  const { strideHeight: sh, strideWidth: sw } = info;
+  const pt = info.padInfo.top;
+  const pl = info.padInfo.left;
+  const rows = kh * kw * ci;
+  const totalRows = nb * oh;
+  const chunkRows = rowsPerChunk(info, columns);
+
+  const dx = alloc(backend, [nb, h, w, ci]);
+  heapF32(backend).fill(0, f32Index(backend, dx), f32Index(backend, dx) + nb * h * w * ci);
+  // Wᵀ[co, (ky,kx,ci)]: the same weights for every chunk, so XNNPACK packs them once.
+  const wt = transposeLast2(backend, withShape(filter, [rows, co]));
+  const xRanges = Array.from({ length: kw }, (_, kx) => validRange(ow, w, sw, kx, pl));
+  try {
+    for (let g0 = 0; g0 < totalRows; g0 += chunkRows) {
+      const g1 = Math.min(totalRows, g0 + chunkRows);
+      const kc = (g1 - g0) * ow;
+      const dyRows = view(backend, dy, g0 * ow * co, [kc, co]);
+      let cols: TensorInfo;
+      try {
+        cols = matMulKernel(backend, dyRows, wt, kc, co, rows);
+      } finally {
+        dropView(backend, dyRows);
+      }
+      const heap = heapF32(backend);
+      const dxBase = f32Index(backend, dx);
+      let src = f32Index(backend, cols);
+      for (let g = g0; g < g1; g++) {
+        const n = Math.floor(g / oh);
+        const oy = g - n * oh;
+        for (let ox = 0; ox < ow; ox++, src += rows) {
+          for (let ky = 0; ky < kh; ky++) {
+            const iy = oy * sh + ky - pt;
+            if (iy < 0 || iy >= h) continue;
+            const rowBase = dxBase + (n * h + iy) * w * ci;
+            for (let kx = 0; kx < kw; kx++) {
+              const [lo, hi] = xRanges[kx];
+              if (ox < lo || ox >= hi) continue;
+              const d = rowBase + (ox * sw + kx - pl) * ci;
+              const s = src + (ky * kw + kx) * ci;
+              for (let c = 0; c < ci; c++) heap[d + c] += heap[s + c];
+            }
+          }
+        }
+      }
+      release(backend, cols);
+    }
+  } catch (e) {
+    release(backend, dx);
+    throw e;
+  } finally {
+    release(backend, wt);
+  }
+  return dx;
+}

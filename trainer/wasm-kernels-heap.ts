@@ -1,0 +1,156 @@
+/**
+ * Low-level access to the TensorFlow.js WASM backend for the training kernels in `wasm-kernels.ts`:
+ * tensor memory on the wasm heap, temporary tensors, zero-copy views and direct calls into the
+ * backend's own kernels.
+ *
+ * Why this exists: a kernel must not call tf ops (they would re-enter the engine, record tapes and
+ * allocate tracked tensors), so kernels here compose the backend's kernel functions and read or
+ * write the heap themselves. Every temporary is released with `backend.disposeData` / `dropView`.
+ */
+import { getKernel, type DataType, type NamedAttrMap, type TensorInfo } from '@tensorflow/tfjs-core';
+
+/** The parts of the emscripten module that the kernels use. */
+interface WasmModule {
+  HEAPU8: Uint8Array;
+  tfjs: {
+    registerTensor(id: number, size: number, memoryOffset: number): void;
+    disposeData(id: number): void;
+  };
+}
+
+interface TensorData {
+  id: number;
+  memoryOffset: number;
+  shape: number[];
+  dtype: DataType;
+  refCount: number;
+}
+
+/**
+ * The parts of `BackendWasm` that the kernels use. `dataIdNextNumber` is private in the class
+ * typings; views need fresh ids from the same counter so that they never collide with tensors.
+ */
+export interface WasmBackend {
+  wasm: WasmModule;
+  dataIdMap: {
+    get(dataId: object): TensorData;
+    set(dataId: object, value: TensorData): void;
+    delete(dataId: object): boolean;
+    has(dataId: object): boolean;
+  };
+  dataIdNextNumber: number;
+  makeOutput(shape: number[], dtype: DataType): TensorInfo;
+  disposeData(dataId: object, force?: boolean): boolean;
+  incRef(dataId: object): void;
+}
+
+/** Checks that `backend` is the WASM backend and exposes what the kernels rely on. */
+export function asWasmBackend(backend: unknown, kernelName: string): WasmBackend {
+  const b = backend as Partial<WasmBackend> | null;
+  if (
+    b == null ||
+    b.wasm == null ||
+    b.dataIdMap == null ||
+    typeof b.dataIdNextNumber !== 'number' ||
+    typeof b.makeOutput !== 'function'
+  ) {
+    throw new Error(`Expected the 'wasm' backend for ${kernelName} but received ${String(backend)}`);
+  }
+  return b as WasmBackend;
+}
+
+/** A Float32Array over the whole heap. Take a fresh one after any allocation: the heap may grow. */
+export function heapF32(backend: WasmBackend): Float32Array {
+  return new Float32Array(backend.wasm.HEAPU8.buffer);
+}
+
+/** Index of the first element of `t` in `heapF32(backend)`. */
+export function f32Index(backend: WasmBackend, t: TensorInfo): number {
+  return backend.dataIdMap.get(t.dataId).memoryOffset >>> 2;
+}
+
+/** A new float32 tensor on the heap, contents undefined. Release with `release`. */
+export function alloc(backend: WasmBackend, shape: number[]): TensorInfo {
+  return backend.makeOutput(shape, 'float32');
+}
+
+export function release(backend: WasmBackend, t: TensorInfo): void {
+  backend.disposeData(t.dataId);
+}
+
+/** The same data seen with another shape (no copy, no new reference). */
+export function withShape(t: TensorInfo, shape: number[]): TensorInfo {
+  return { dataId: t.dataId, shape, dtype: t.dtype };
+}
+
+/**
+ * Fixes the shape recorded for a kernel output whose TensorInfo shape differs from the one it was
+ * made with, so that kernels reading `dataIdMap` see the true shape.
+ */
+export function setStoredShape(backend: WasmBackend, t: TensorInfo, shape: number[]): TensorInfo {
+  backend.dataIdMap.get(t.dataId).shape = shape;
+  return withShape(t, shape);
+}
+
+/**
+ * A tensor that aliases `size(shape)` floats of `base` starting at element `offset`, without
+ * copying. It gets its own id, so XNNPACK operators cached on it die with it. Must be released
+ * with `dropView`, never with `disposeData` (that would free memory it does not own).
+ */
+export function view(backend: WasmBackend, base: TensorInfo, offset: number, shape: number[]): TensorInfo {
+  const baseData = backend.dataIdMap.get(base.dataId);
+  const id = backend.dataIdNextNumber++;
+  const dataId = { id };
+  const memoryOffset = baseData.memoryOffset + offset * 4;
+  const size = shape.reduce((a, b) => a * b, 1);
+  backend.dataIdMap.set(dataId, { id, memoryOffset, shape, dtype: 'float32', refCount: 1 });
+  backend.wasm.tfjs.registerTensor(id, size, memoryOffset);
+  return { dataId, shape, dtype: 'float32' };
+}
+
+export function dropView(backend: WasmBackend, v: TensorInfo): void {
+  const data = backend.dataIdMap.get(v.dataId);
+  // Kernels may have taken extra references (Reshape does) and released them; the view owns one.
+  backend.wasm.tfjs.disposeData(data.id);
+  backend.dataIdMap.delete(v.dataId);
+}
+
+/** Runs the kernel currently registered on 'wasm' under `name`. */
+export function runWasmKernel(
+  backend: WasmBackend,
+  name: string,
+  inputs: Record<string, TensorInfo>,
+  attrs: NamedAttrMap = {},
+): TensorInfo {
+  const kernel = getKernel(name, 'wasm');
+  if (kernel == null) {
+    throw new Error(`Expected kernel ${name} to be registered on 'wasm' but it is not`);
+  }
+  const out = kernel.kernelFunc({ inputs, backend: backend as never, attrs });
+  if (Array.isArray(out)) {
+    throw new Error(`Expected one output from ${name} but received ${out.length}`);
+  }
+  return out;
+}
+
+/** Explicit transpose of the last two dimensions (a copy, by the backend's Transpose kernel). */
+export function transposeLast2(backend: WasmBackend, t: TensorInfo): TensorInfo {
+  const r = t.shape.length;
+  const shape = t.shape.slice();
+  [shape[r - 2], shape[r - 1]] = [shape[r - 1], shape[r - 2]];
+  if (t.shape[r - 1] === 1 || t.shape[r - 2] === 1) {
+    // Same memory order: a new reference instead of a copy, released like any temporary.
+    backend.incRef(t.dataId);
+    return withShape(t, shape);
+  }
+  const perm = t.shape.map((_, i) => i);
+  perm[r - 2] = r - 1;
+  perm[r - 1] = r - 2;
+  return runWasmKernel(backend, 'Transpose', { x: t }, { perm });
+}
+
+export function sizeOf(shape: readonly number[]): number {
+  let n = 1;
+  for (const d of shape) n *= d;
+  return n;
+}
