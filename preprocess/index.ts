@@ -6,3 +6,5 @@ export * from './resample.ts';
 export * from './moments.ts';
 export * from './normalize.ts';
 export * from './version.ts';
+export * from './augment.ts';
+export * from './corrupt.ts';

@@ -56,6 +56,8 @@ export async function saveCheckpoint<H>(
     data.set(t.dataSync() as Float32Array, o);
     o += t.size;
   }
+  // getWeights() makes a fresh scalar for the iteration count; the moments are the optimizer's own.
+  optWeights.filter((w) => w.name === 'iter').forEach((w) => w.tensor.dispose());
   await writeFileAtomic(path, buf);
 }
 
