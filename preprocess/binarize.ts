@@ -1,0 +1,426 @@
+/**
+ * Ink/paper separation that survives uneven light.
+ *
+ * A camera frame of a page is never evenly lit: the paper darkens towards one side, a hand or phone casts
+ * a shadow, the lens vignettes. A global threshold fails on all of these. Here the paper level is
+ * estimated locally and ink is whatever stands out from it:
+ *  1. the image is turned "ink up" (ink has the higher value, whatever the polarity);
+ *  2. block means on a coarse grid are morphologically opened (min then max over a window wider than
+ *     the thickest stroke): the opening removes ink, which is narrow, but keeps illumination, which is
+ *     wide, including the step of a shadow edge, and reproduces linear gradients exactly; a final max
+ *     over neighbouring blocks keeps sharp shadow edges from leaving a band of false ink;
+ *  3. contrast = ink against the interpolated paper level (relative to the paper's brightness for dark
+ *     ink, see inkContrast); ink is contrast above a threshold that
+ *     is at least an absolute floor, a multiple of the page's noise and a fraction of its strongest ink.
+ * A page whose strongest contrast is under a floor is blank: nothing on it is ink, whatever the noise.
+ */
+import { checkImage, detectPolarity, type GrayImage, type Polarity } from './image.ts';
+import { checkInteger, checkNumber, fail } from './validate.ts';
+
+/** A binary image: 1 = ink, 0 = paper. */
+export interface BinaryImage {
+  readonly width: number;
+  readonly height: number;
+  readonly data: Uint8Array;
+}
+
+export interface BinarizeOptions {
+  /** Which side the ink is on; 'auto' asks detectPagePolarity. */
+  polarity: Polarity | 'auto';
+  /** Side of the blocks whose mean grey samples the paper level, pixels; 0 picks 1/100 of the shorter side. */
+  blockSize: number;
+  /**
+   * Half-width of the opening window, in blocks; 0 makes the window 1/4 of the shorter side. The window,
+   * (2r + 1) blocks, must be wider than the thickest stroke, or the inside of the stroke is taken for paper.
+   */
+  backgroundRadius: number;
+  /** Smallest contrast (see inkContrast: a fraction of the local paper's brightness) ink needs. */
+  minContrast: number;
+  /** Ink must also stand this many noise standard deviations above the paper. */
+  noiseFactor: number;
+  /** Ink must also reach this fraction of the page's strongest contrast (drops halos and smudges). */
+  peakFraction: number;
+  /** A page whose peak contrast (reached by 20 pixels or 0.02 % of them) below this holds no ink. */
+  minPageContrast: number;
+}
+
+export const defaultBinarizeOptions: BinarizeOptions = {
+  polarity: 'auto',
+  blockSize: 0,
+  backgroundRadius: 0,
+  minContrast: 0.08,
+  noiseFactor: 4,
+  peakFraction: 0.2,
+  minPageContrast: 0.15,
+};
+
+/** Paper level on a coarse grid; node (i, j) sits at the centre of block (i, j). */
+export interface BackgroundGrid {
+  readonly cols: number;
+  readonly rows: number;
+  /** Block side, pixels of the image the grid was estimated on. */
+  readonly block: number;
+  /** Ink-up paper level per node, row-major. */
+  readonly values: Float32Array;
+}
+
+export interface Binarization {
+  polarity: Polarity;
+  mask: BinaryImage;
+  /** Per pixel: inkContrast against the estimated paper level (negative where lighter than paper). */
+  contrast: Float32Array;
+  background: BackgroundGrid;
+  /** Contrast a pixel needed to be ink. */
+  threshold: number;
+  /** Robust standard deviation of the contrast over the page (paper noise and texture). */
+  noise: number;
+  /** Strongest contrast reached by at least max(20 pixels, 0.02 % of the page). */
+  peakContrast: number;
+  /** True when the page holds no ink (its peak contrast is under minPageContrast); the mask is empty. */
+  blank: boolean;
+}
+
+export function checkBinarizeOptions(opts: BinarizeOptions, name = 'options'): void {
+  if (opts.polarity !== 'auto' && opts.polarity !== 'dark-on-light' && opts.polarity !== 'light-on-dark') {
+    fail("'auto', 'dark-on-light' or 'light-on-dark'", `${name}.polarity`, opts.polarity);
+  }
+  checkInteger(opts.blockSize, `${name}.blockSize`, 0, 4096);
+  checkInteger(opts.backgroundRadius, `${name}.backgroundRadius`, 0, 4096);
+  checkNumber(opts.minContrast, `${name}.minContrast`, 0, 1);
+  checkNumber(opts.noiseFactor, `${name}.noiseFactor`, 0, 100);
+  checkNumber(opts.peakFraction, `${name}.peakFraction`, 0, 1);
+  checkNumber(opts.minPageContrast, `${name}.minPageContrast`, 0, 1);
+}
+
+/** Box mean over a (2r+1)-square window (clipped at the borders), through an integral image. */
+function boxMean(image: GrayImage, r: number): Float32Array {
+  const { width: w, height: h, data } = image;
+  const sat = new Float64Array((w + 1) * (h + 1));
+  for (let y = 0; y < h; y++) {
+    let row = 0;
+    for (let x = 0; x < w; x++) {
+      row += data[y * w + x];
+      sat[(y + 1) * (w + 1) + x + 1] = sat[y * (w + 1) + x + 1] + row;
+    }
+  }
+  const out = new Float32Array(w * h);
+  for (let y = 0; y < h; y++) {
+    const y0 = Math.max(0, y - r);
+    const y1 = Math.min(h, y + r + 1);
+    for (let x = 0; x < w; x++) {
+      const x0 = Math.max(0, x - r);
+      const x1 = Math.min(w, x + r + 1);
+      const sum =
+        sat[y1 * (w + 1) + x1] - sat[y0 * (w + 1) + x1] - sat[y1 * (w + 1) + x0] + sat[y0 * (w + 1) + x0];
+      out[y * w + x] = sum / ((x1 - x0) * (y1 - y0));
+    }
+  }
+  return out;
+}
+
+/** Pixels the polarity vote looks at, at most: it is a global decision, detail is waste. */
+const POLARITY_PIXELS = 40_000;
+
+/**
+ * detectPolarity on a copy with the illumination flattened. detectPolarity alone takes the median grey
+ * for the paper, so a shadow over a third of a page reads as a large patch of "dark ink" and the lit
+ * rest as "light ink", and the vote can flip. Subtracting a local mean (window 15 % of the shorter side)
+ * and adding back the page mean leaves the strokes as the only strong deviations.
+ */
+export function detectPagePolarity(image: GrayImage): Polarity {
+  checkImage(image);
+  let img = image;
+  while (img.width * img.height > POLARITY_PIXELS && Math.min(img.width, img.height) >= 64) {
+    img = halve(img);
+  }
+  const { data } = img;
+  let total = 0;
+  for (let i = 0; i < data.length; i++) total += data[i];
+  const pageMean = total / data.length;
+  const local = boxMean(img, Math.max(2, Math.round(0.075 * Math.min(img.width, img.height))));
+  const flat = new Float32Array(data.length);
+  for (let i = 0; i < data.length; i++) {
+    const v = data[i] - local[i] + pageMean;
+    flat[i] = v < 0 ? 0 : v > 1 ? 1 : v;
+  }
+  return detectPolarity({ width: img.width, height: img.height, data: flat });
+}
+
+/** Halves an image, averaging 2x2 blocks (a lone last row or column is averaged with itself). */
+export function halve(image: GrayImage): GrayImage {
+  const { width: W, height: H, data } = image;
+  const w = Math.ceil(W / 2);
+  const h = Math.ceil(H / 2);
+  const out = new Float32Array(w * h);
+  for (let y = 0; y < h; y++) {
+    const a = 2 * y * W;
+    const b = 2 * y + 1 < H ? a + W : a;
+    for (let x = 0; x < w; x++) {
+      const x0 = 2 * x;
+      const x1 = x0 + 1 < W ? x0 + 1 : x0;
+      out[y * w + x] = (data[a + x0] + data[a + x1] + data[b + x0] + data[b + x1]) * 0.25;
+    }
+  }
+  return { width: w, height: h, data: out };
+}
+
+/** Block side used when options.blockSize is 0: fine, so that the paper level follows sharp shadows. */
+export function autoBlockSize(width: number, height: number): number {
+  return Math.max(2, Math.round(Math.min(width, height) / 100));
+}
+
+/**
+ * Half-width of the opening window, in blocks, when options.backgroundRadius is 0: the window spans
+ * a quarter of the shorter side, wider than the strokes (even a filled loop) of the largest digit a
+ * page can hold.
+ */
+export function autoBackgroundRadius(width: number, height: number, block: number): number {
+  return Math.max(2, Math.round((0.125 * Math.min(width, height)) / block));
+}
+
+/**
+ * Min (erode) or max (dilate) over a (2r+1)-wide window along rows then columns, in place, with the
+ * van Herk / Gil-Werman algorithm: three comparisons per value whatever the window.
+ */
+function morph(values: Float32Array, cols: number, rows: number, r: number, useMax: boolean): void {
+  const longest = Math.max(cols, rows);
+  const k = 2 * r + 1;
+  const padded = new Float32Array(longest + 2 * r + k);
+  const g = new Float32Array(padded.length);
+  const h = new Float32Array(padded.length);
+  const line = new Float32Array(longest);
+  const pass = (n: number, start: number, stride: number, count: number, countStride: number): void => {
+    const fill = useMax ? -Infinity : Infinity;
+    // Pad to whole blocks of k so that every window spans exactly two blocks' prefix and suffix.
+    const len = Math.ceil((n + 2 * r) / k) * k;
+    for (let c = 0; c < count; c++) {
+      const base = start + c * countStride;
+      for (let i = 0; i < n; i++) line[i] = values[base + i * stride];
+      padded.fill(fill, 0, len);
+      padded.set(line.subarray(0, n), r);
+      for (let b = 0; b < len; b += k) {
+        g[b] = padded[b];
+        for (let i = b + 1; i < b + k; i++) {
+          const v = padded[i];
+          g[i] = useMax ? (v > g[i - 1] ? v : g[i - 1]) : v < g[i - 1] ? v : g[i - 1];
+        }
+        h[b + k - 1] = padded[b + k - 1];
+        for (let i = b + k - 2; i >= b; i--) {
+          const v = padded[i];
+          h[i] = useMax ? (v > h[i + 1] ? v : h[i + 1]) : v < h[i + 1] ? v : h[i + 1];
+        }
+      }
+      // Output i covers padded [i, i + 2r], i.e. the original [i - r, i + r].
+      for (let i = 0; i < n; i++) {
+        const a = h[i];
+        const b = g[i + 2 * r];
+        values[base + i * stride] = useMax ? (a > b ? a : b) : a < b ? a : b;
+      }
+    }
+  };
+  pass(cols, 0, 1, rows, cols);
+  pass(rows, 0, cols, cols, 1);
+}
+
+/**
+ * Estimates the paper level, ink-up (ink high), of a grey image in paper polarity on a grid of blocks:
+ * block means, opened (eroded then dilated) over (2 * radius + 1) blocks so that strokes narrower than
+ * that window vanish.
+ */
+export function estimateBackground(
+  image: GrayImage,
+  polarity: Polarity,
+  block: number,
+  radius: number,
+): BackgroundGrid {
+  const { width, height, data } = image;
+  const cols = Math.ceil(width / block);
+  const rows = Math.ceil(height / block);
+  const sums = new Float32Array(cols * rows);
+  for (let y = 0; y < height; y++) {
+    const rowBase = ((y / block) | 0) * cols;
+    const p = y * width;
+    for (let i = 0; i < cols; i++) {
+      const end = p + Math.min(width, (i + 1) * block);
+      let acc = 0;
+      for (let k = p + i * block; k < end; k++) acc += data[k];
+      sums[rowBase + i] += acc;
+    }
+  }
+  const dark = polarity === 'dark-on-light';
+  for (let j = 0; j < rows; j++) {
+    const bh = Math.min(block, height - j * block);
+    for (let i = 0; i < cols; i++) {
+      const mean = sums[j * cols + i] / (bh * Math.min(block, width - i * block));
+      sums[j * cols + i] = dark ? 1 - mean : mean;
+    }
+  }
+  morph(sums, cols, rows, radius, false);
+  morph(sums, cols, rows, radius, true);
+  // One more node of dilation: at a sharp shadow edge the interpolation between a lit and a shadowed
+  // node would put the paper level half-way and make a band of false ink along the shadowed side.
+  // Taking the darker (ink-up higher) neighbour costs strokes next to the edge some contrast instead,
+  // and a gradient only 1 block's worth of its slope.
+  morph(sums, cols, rows, 1, true);
+  return { cols, rows, block, values: sums };
+}
+
+/**
+ * Paper level at pixel (x, y) of an image `scale` times larger than the one the grid was estimated on
+ * (scale 1: the same image), interpolated bilinearly between block centres.
+ */
+export function backgroundAt(grid: BackgroundGrid, x: number, y: number, scale = 1): number {
+  const gx = Math.min(grid.cols - 1, Math.max(0, (x + 0.5) / (scale * grid.block) - 0.5));
+  const gy = Math.min(grid.rows - 1, Math.max(0, (y + 0.5) / (scale * grid.block) - 0.5));
+  const i0 = gx | 0;
+  const j0 = gy | 0;
+  const i1 = Math.min(grid.cols - 1, i0 + 1);
+  const j1 = Math.min(grid.rows - 1, j0 + 1);
+  const fx = gx - i0;
+  const fy = gy - j0;
+  const v = grid.values;
+  const top = v[j0 * grid.cols + i0] * (1 - fx) + v[j0 * grid.cols + i1] * fx;
+  const bottom = v[j1 * grid.cols + i0] * (1 - fx) + v[j1 * grid.cols + i1] * fx;
+  return top * (1 - fy) + bottom * fy;
+}
+
+/** Paper darker than this is treated as this dark when contrast is measured relative to it. */
+const MIN_PAPER = 0.05;
+
+/**
+ * Ink contrast of grey value v (paper polarity) against the ink-up paper level bgUp. For dark ink it is
+ * relative to the paper's brightness, 1 - v / paper: ink absorbs a fraction of the light that reaches
+ * it, so an absolute difference would fade with the light, and the same stroke would be strong in the
+ * light and weak in a shadow. For light ink (chalk on a board) it is the plain difference v - board.
+ */
+export function inkContrast(v: number, bgUp: number, dark: boolean): number {
+  if (!dark) return v - bgUp;
+  const paper = 1 - bgUp;
+  return 1 - v / (paper > MIN_PAPER ? paper : MIN_PAPER);
+}
+
+/**
+ * Contrast of every pixel against the grid, interpolated bilinearly: per row, the grid is interpolated
+ * vertically once, then walked linearly from block centre to block centre.
+ */
+function contrastMap(image: GrayImage, polarity: Polarity, grid: BackgroundGrid): Float32Array {
+  const { width, height, data } = image;
+  const out = new Float32Array(width * height);
+  const dark = polarity === 'dark-on-light';
+  const { cols, rows, block, values } = grid;
+  const rowBg = new Float32Array(cols);
+  const half = (block - 1) / 2;
+  for (let y = 0; y < height; y++) {
+    const gy = Math.min(rows - 1, Math.max(0, (y + 0.5) / block - 0.5));
+    const j0 = gy | 0;
+    const j1 = Math.min(rows - 1, j0 + 1);
+    const fy = gy - j0;
+    for (let i = 0; i < cols; i++) rowBg[i] = values[j0 * cols + i] * (1 - fy) + values[j1 * cols + i] * fy;
+    const p = y * width;
+    // Flat before the first block centre and after the last; linear between consecutive centres.
+    let x = 0;
+    const firstEnd = Math.min(width, Math.ceil(half));
+    for (; x < firstEnd; x++) out[p + x] = inkContrast(data[p + x], rowBg[0], dark);
+    for (let i = 0; i + 1 < cols; i++) {
+      const end = Math.min(width, Math.ceil(half + (i + 1) * block));
+      const step = (rowBg[i + 1] - rowBg[i]) / block;
+      let bg = rowBg[i] + (x - half - i * block) * step;
+      for (; x < end; x++, bg += step) out[p + x] = inkContrast(data[p + x], bg, dark);
+    }
+    for (; x < width; x++) out[p + x] = inkContrast(data[p + x], rowBg[cols - 1], dark);
+  }
+  return out;
+}
+
+const HIST_BINS = 1024;
+const HIST_LO = -0.5;
+const HIST_STEP = 1.5 / HIST_BINS;
+const HIST_SCALE = 1 / HIST_STEP;
+/** The peak contrast is the level that at least this many pixels (and this share of the page) reach. */
+const PEAK_MIN_PIXELS = 20;
+const PEAK_SHARE = 0.0002;
+
+interface ContrastStats {
+  sigma: number;
+  peak: number;
+}
+
+/**
+ * Robust sigma (1.4826 MAD) and peak of the contrast, from one histogram of every other row (half the
+ * work; the figures are statistics of hundreds of thousands of pixels either way).
+ */
+function contrastStats(contrast: Float32Array, width: number, height: number): ContrastStats {
+  const hist = new Uint32Array(HIST_BINS);
+  const rowStep = height >= 64 ? 2 : 1;
+  let n = 0;
+  for (let y = 0; y < height; y += rowStep) {
+    const p = y * width;
+    for (let x = 0; x < width; x++) {
+      const b = ((contrast[p + x] - HIST_LO) * HIST_SCALE) | 0;
+      hist[b < 0 ? 0 : b >= HIST_BINS ? HIST_BINS - 1 : b]++;
+    }
+    n += width;
+  }
+  let acc = 0;
+  let med = 0;
+  while (med < HIST_BINS - 1 && (acc += hist[med]) * 2 < n) med++;
+  // MAD: widen a window around the median bin until it holds half of the pixels.
+  let inside = hist[med];
+  let d = 0;
+  while (inside * 2 < n && d < HIST_BINS) {
+    d++;
+    if (med - d >= 0) inside += hist[med - d];
+    if (med + d < HIST_BINS) inside += hist[med + d];
+  }
+  let top = HIST_BINS - 1;
+  let above = hist[top];
+  // The strongest contrast that enough pixels reach to be more than a few noise outliers.
+  const need = Math.max(PEAK_MIN_PIXELS * (n / contrast.length), n * PEAK_SHARE);
+  while (top > 0 && above < need) above += hist[--top];
+  return {
+    sigma: 1.4826 * Math.max(0.5, d) * HIST_STEP,
+    peak: HIST_LO + (top + 0.5) * HIST_STEP,
+  };
+}
+
+/**
+ * Separates ink from paper in a grey image in paper polarity (see the file comment for the method).
+ * Returns the mask with everything later stages need: the contrast map, the paper grid and the figures
+ * the threshold came from.
+ */
+export function binarize(image: GrayImage, options: Partial<BinarizeOptions> = {}): Binarization {
+  checkImage(image);
+  const opts = { ...defaultBinarizeOptions, ...options };
+  checkBinarizeOptions(opts);
+  return binarizeUnchecked(image, opts);
+}
+
+/** binarize without input checks, for callers that have validated image and options already. */
+export function binarizeUnchecked(image: GrayImage, opts: BinarizeOptions): Binarization {
+  const { width, height } = image;
+  const polarity = opts.polarity === 'auto' ? detectPagePolarity(image) : opts.polarity;
+  const block = opts.blockSize > 0 ? opts.blockSize : autoBlockSize(width, height);
+  const radius =
+    opts.backgroundRadius > 0 ? opts.backgroundRadius : autoBackgroundRadius(width, height, block);
+  const background = estimateBackground(image, polarity, block, radius);
+  const contrast = contrastMap(image, polarity, background);
+  const stats = contrastStats(contrast, width, height);
+  const noise = stats.sigma;
+  const peakContrast = stats.peak;
+  const mask = new Uint8Array(width * height);
+  const threshold = Math.max(opts.minContrast, opts.noiseFactor * noise, opts.peakFraction * peakContrast);
+  const blank = peakContrast < opts.minPageContrast || peakContrast < threshold;
+  if (!blank) {
+    for (let i = 0; i < contrast.length; i++) mask[i] = contrast[i] > threshold ? 1 : 0;
+  }
+  return {
+    polarity,
+    mask: { width, height, data: mask },
+    contrast,
+    background,
+    threshold,
+    noise,
+    peakContrast,
+    blank,
+  };
+}
