@@ -52,6 +52,8 @@ export interface TrainConfig {
   patience: number;
   seed: number;
   backend: BackendChoice;
+  /** Threads a step is split across (data-parallel replicas); 0 = one per core. */
+  jobs: number;
   /** Continue from the last finished epoch of an interrupted run in `out`. */
   resume: boolean;
 }
@@ -73,6 +75,7 @@ export const defaultTrainConfig: TrainConfig = {
   patience: 6,
   seed: 42,
   backend: 'auto',
+  jobs: 0,
   resume: false,
 };
 

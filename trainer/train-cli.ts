@@ -30,6 +30,7 @@ misclassified digits, index.html).
   --patience N         early stopping after N epochs without improvement (default ${defaultTrainConfig.patience})
   --seed N             (default ${defaultTrainConfig.seed})
   --backend NAME       auto | tensorflow-gpu | tensorflow | webgpu | wasm | cpu (default auto)
+  --jobs N             threads each step is split across (default: one per core)
   --resume             continue an interrupted run in the output folder
   --help
 `;
@@ -52,6 +53,7 @@ export function parseTrainArgs(argv: string[]): TrainConfig | 'help' {
       patience: { type: 'string' },
       seed: { type: 'string' },
       backend: { type: 'string' },
+      jobs: { type: 'string' },
       resume: { type: 'boolean' },
       help: { type: 'boolean' },
     },
@@ -73,6 +75,7 @@ export function parseTrainArgs(argv: string[]): TrainConfig | 'help' {
   c.patience = intFlag(values.patience, '--patience', 1) ?? c.patience;
   c.seed = intFlag(values.seed, '--seed', 0, 2 ** 32 - 1) ?? c.seed;
   c.backend = values.backend === undefined ? c.backend : checkBackendChoice(values.backend);
+  c.jobs = intFlag(values.jobs, '--jobs', 1, 64) ?? c.jobs;
   c.resume = values.resume ?? false;
   return c;
 }

@@ -8,7 +8,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { createAugmenter, type Augmenter } from '../preprocess/augment.ts';
 import { createRng, deriveSeed, type Rng } from '../preprocess/random.ts';
-import { selectBackend, type BackendResult } from './backend-ladder.ts';
+import { selectBackend, type BackendChoice, type BackendResult } from './backend-ladder.ts';
+import { Replicas } from './replicas.ts';
+import { defaultJobs } from './worker-pool.ts';
 import { loadCheckpoint, saveCheckpoint } from './checkpoint.ts';
 import { augmentOptionsFor, learningRateAt, type TrainConfig } from './config.ts';
 import { loadMnist, sliceSet, type DigitSet } from './mnist.ts';
@@ -115,34 +117,6 @@ export function transpose28(d: Float32Array): Float32Array {
   return t;
 }
 
-/**
- * One optimisation step on the first n digits of x (n * 784 floats) with targets y (n * 10).
- * Returns the batch's mean loss and number of correct predictions.
- */
-export function trainStep(
-  model: tfl.LayersModel,
-  optimizer: tf.Optimizer,
-  x: Float32Array,
-  y: Float32Array,
-  n: number,
-): [number, number] {
-  return tf.tidy(() => {
-    const xt = tf.tensor4d(x.subarray(0, n * 784), [n, 28, 28, 1]);
-    const yt = tf.tensor2d(y.subarray(0, n * 10), [n, 10]);
-    let probs: tf.Tensor | undefined;
-    const loss = optimizer.minimize(() => {
-      const p = model.apply(xt, { training: true }) as tf.Tensor;
-      probs = tf.keep(p);
-      // Cross-entropy on probabilities (the model ends in softmax, per the model contract).
-      return tf.neg(tf.mean(tf.sum(tf.mul(yt, tf.log(tf.clipByValue(p, 1e-7, 1))), 1))) as tf.Scalar;
-    }, true) as tf.Scalar;
-    const hits = tf.sum(tf.cast(tf.equal(tf.argMax(probs!, 1), tf.argMax(yt, 1)), 'int32'));
-    const out: [number, number] = [loss.dataSync()[0], hits.dataSync()[0]];
-    probs!.dispose();
-    return out;
-  });
-}
-
 function shuffled(n: number, rng: Rng): Int32Array {
   const a = new Int32Array(n);
   for (let i = 0; i < n; i++) a[i] = i;
@@ -216,73 +190,90 @@ export async function train(config: TrainConfig, hooks: TrainHooks): Promise<Tra
   const bs = config.batchSize;
   const x = new Float32Array(bs * 784);
   const steps = Math.ceil(splits.train.count / bs);
-
-  for (let epoch = state.epoch; epoch < config.epochs; epoch++) {
-    if (state.epochsWithoutImprovement >= config.patience) {
-      say(`early stop: no validation improvement for ${config.patience} epochs`);
-      break;
+  const jobs = config.jobs || defaultJobs();
+  const replicas = new Replicas(Math.min(jobs, bs), {
+    arch: config.arch,
+    modelSeed: config.seed,
+    dropout: config.dropout,
+    backend: config.backend === 'auto' ? (backend.choice as BackendChoice) : config.backend,
+    seed: config.seed,
+  });
+  say(
+    `replicas: ${replicas.count} (data-parallel over ${replicas.count} thread${replicas.count > 1 ? 's' : ''})`,
+  );
+  try {
+    for (let epoch = state.epoch; epoch < config.epochs; epoch++) {
+      if (state.epochsWithoutImprovement >= config.patience) {
+        say(`early stop: no validation improvement for ${config.patience} epochs`);
+        break;
+      }
+      const order = shuffled(splits.train.count, createRng(deriveSeed(config.seed, epoch)));
+      const augRng = createRng(deriveSeed(config.seed, 100_000 + epoch));
+      const t0 = performance.now();
+      let lossSum = 0;
+      let correct = 0;
+      let seen = 0;
+      let lr = config.learningRate;
+      for (let s = 0; s < steps; s++) {
+        const idx = order.subarray(s * bs, Math.min(splits.train.count, (s + 1) * bs));
+        const n = idx.length;
+        const y = buildBatch(splits.train, idx, augment, augRng, x, config.labelSmoothing);
+        lr = learningRateAt(config, epoch + s / steps);
+        (optimizer as unknown as { learningRate: number }).learningRate = lr;
+        const [lossValue, hits] = await replicas.step(model, optimizer, x, y, n);
+        lossSum += lossValue * n;
+        correct += hits;
+        seen += n;
+        const secs = (performance.now() - t0) / 1000;
+        progress.update(`epoch ${epoch + 1}/${config.epochs}`, {
+          done: s + 1,
+          total: steps,
+          loss: lossSum / seen,
+          accuracy: correct / seen,
+          imagesPerSecond: seen / secs,
+          seconds: secs,
+        });
+      }
+      progress.end();
+      const seconds = (performance.now() - t0) / 1000;
+      const val = score(predictSet(model, splits.validation), splits.validation.labels);
+      const best = val.accuracy > state.bestValAccuracy;
+      const record: EpochRecord = {
+        epoch: epoch + 1,
+        learningRate: lr,
+        trainLoss: lossSum / seen,
+        trainAccuracy: correct / seen,
+        valLoss: val.loss,
+        valAccuracy: val.accuracy,
+        seconds,
+        imagesPerSecond: seen / seconds,
+        best,
+      };
+      state.history.push(record);
+      state.trainSeconds += seconds;
+      if (best) {
+        state.bestValAccuracy = val.accuracy;
+        state.bestEpoch = epoch + 1;
+        state.epochsWithoutImprovement = 0;
+        await saveModel(model, dir);
+      } else {
+        state.epochsWithoutImprovement++;
+      }
+      state.epoch = epoch + 1;
+      say(
+        `epoch ${epoch + 1}: train loss ${record.trainLoss.toFixed(4)} acc ${(record.trainAccuracy * 100).toFixed(2)}%, ` +
+          `val loss ${val.loss.toFixed(4)} acc ${(val.accuracy * 100).toFixed(2)}%, ${seconds.toFixed(1)} s ` +
+          `(${Math.round(record.imagesPerSecond)} img/s)${best ? ', best so far: saved' : ''}`,
+      );
+      await writeFileAtomic(
+        join(dir, LOG_FILE),
+        state.history.map((h) => JSON.stringify(h)).join('\n') + '\n',
+      );
+      await saveCheckpoint(ckptPath, model, optimizer, state);
+      await hooks.onEpochEnd?.(record);
     }
-    const order = shuffled(splits.train.count, createRng(deriveSeed(config.seed, epoch)));
-    const augRng = createRng(deriveSeed(config.seed, 100_000 + epoch));
-    const t0 = performance.now();
-    let lossSum = 0;
-    let correct = 0;
-    let seen = 0;
-    let lr = config.learningRate;
-    for (let s = 0; s < steps; s++) {
-      const idx = order.subarray(s * bs, Math.min(splits.train.count, (s + 1) * bs));
-      const n = idx.length;
-      const y = buildBatch(splits.train, idx, augment, augRng, x, config.labelSmoothing);
-      lr = learningRateAt(config, epoch + s / steps);
-      (optimizer as unknown as { learningRate: number }).learningRate = lr;
-      const [lossValue, hits] = trainStep(model, optimizer, x, y, n);
-      lossSum += lossValue * n;
-      correct += hits;
-      seen += n;
-      const secs = (performance.now() - t0) / 1000;
-      progress.update(`epoch ${epoch + 1}/${config.epochs}`, {
-        done: s + 1,
-        total: steps,
-        loss: lossSum / seen,
-        accuracy: correct / seen,
-        imagesPerSecond: seen / secs,
-        seconds: secs,
-      });
-    }
-    progress.end();
-    const seconds = (performance.now() - t0) / 1000;
-    const val = score(predictSet(model, splits.validation), splits.validation.labels);
-    const best = val.accuracy > state.bestValAccuracy;
-    const record: EpochRecord = {
-      epoch: epoch + 1,
-      learningRate: lr,
-      trainLoss: lossSum / seen,
-      trainAccuracy: correct / seen,
-      valLoss: val.loss,
-      valAccuracy: val.accuracy,
-      seconds,
-      imagesPerSecond: seen / seconds,
-      best,
-    };
-    state.history.push(record);
-    state.trainSeconds += seconds;
-    if (best) {
-      state.bestValAccuracy = val.accuracy;
-      state.bestEpoch = epoch + 1;
-      state.epochsWithoutImprovement = 0;
-      await saveModel(model, dir);
-    } else {
-      state.epochsWithoutImprovement++;
-    }
-    state.epoch = epoch + 1;
-    say(
-      `epoch ${epoch + 1}: train loss ${record.trainLoss.toFixed(4)} acc ${(record.trainAccuracy * 100).toFixed(2)}%, ` +
-        `val loss ${val.loss.toFixed(4)} acc ${(val.accuracy * 100).toFixed(2)}%, ${seconds.toFixed(1)} s ` +
-        `(${Math.round(record.imagesPerSecond)} img/s)${best ? ', best so far: saved' : ''}`,
-    );
-    await writeFileAtomic(join(dir, LOG_FILE), state.history.map((h) => JSON.stringify(h)).join('\n') + '\n');
-    await saveCheckpoint(ckptPath, model, optimizer, state);
-    await hooks.onEpochEnd?.(record);
+  } finally {
+    await replicas.close();
   }
 
   // Score the best epoch's weights, not the last ones.

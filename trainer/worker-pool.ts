@@ -20,11 +20,12 @@ export class WorkerPool<Task, Result> {
   private readonly workers: Worker[] = [];
   private readonly ready: Promise<void>[] = [];
 
-  constructor(script: URL, init: unknown, size: number) {
+  /** `initFor(i)` gives worker i its own init data (e.g. its own seed); default: `init` for all. */
+  constructor(script: URL, init: unknown, size: number, initFor: (index: number) => unknown = () => init) {
     if (!Number.isInteger(size) || size < 1)
       throw new Error(`Expected an integer >= 1 for --jobs but received ${size}`);
     for (let i = 0; i < size; i++) {
-      const w = new Worker(BOOTSTRAP, { workerData: { script: script.href, init } });
+      const w = new Worker(BOOTSTRAP, { workerData: { script: script.href, init: initFor(i) } });
       this.workers.push(w);
       this.ready.push(
         new Promise((resolve, reject) => {

@@ -1,0 +1,153 @@
+/**
+ * Data-parallel training on one machine. TensorFlow.js WASM uses one thread per backend in Node, so a
+ * step is split across replicas: the main thread and (replicas - 1) worker threads each compute the
+ * gradients of their shard of the batch; the main thread averages them (weighted by shard size),
+ * applies the optimizer, and sends the new weights with the next shard.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type * as tfl from '@tensorflow/tfjs-layers';
+import type { BackendChoice } from './backend-ladder.ts';
+import type { Arch } from './models.ts';
+import { WorkerPool } from './worker-pool.ts';
+
+export interface ReplicaInit {
+  arch: Arch;
+  modelSeed: number;
+  dropout: number;
+  backend: BackendChoice;
+  /** Seed of the replica's own random stream (dropout masks). */
+  seed: number;
+}
+
+export interface ShardTask {
+  weights: Float32Array[];
+  x: Float32Array;
+  y: Float32Array;
+  n: number;
+}
+
+export interface ShardResult {
+  grads: Float32Array[];
+  loss: number;
+  hits: number;
+}
+
+function lossOf(model: tfl.LayersModel, xt: tf.Tensor, yt: tf.Tensor): { loss: tf.Scalar; probs: tf.Tensor } {
+  const p = model.apply(xt, { training: true }) as tf.Tensor;
+  // Cross-entropy on probabilities (the model ends in softmax, per the model contract).
+  const loss = tf.neg(tf.mean(tf.sum(tf.mul(yt, tf.log(tf.clipByValue(p, 1e-7, 1))), 1))) as tf.Scalar;
+  return { loss, probs: p };
+}
+
+/** Gradients of the mean loss over n digits, in the order of model.trainableWeights. */
+export function shardGradients(
+  model: tfl.LayersModel,
+  x: Float32Array,
+  y: Float32Array,
+  n: number,
+): ShardResult {
+  return tf.tidy(() => {
+    const xt = tf.tensor4d(x.subarray(0, n * 784), [n, 28, 28, 1]);
+    const yt = tf.tensor2d(y.subarray(0, n * 10), [n, 10]);
+    const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
+    let probs: tf.Tensor | undefined;
+    const { value, grads } = tf.variableGrads(() => {
+      const out = lossOf(model, xt, yt);
+      probs = tf.keep(out.probs);
+      return out.loss;
+    }, vars);
+    const hits = tf.sum(tf.cast(tf.equal(tf.argMax(probs!, 1), tf.argMax(yt, 1)), 'int32')).dataSync()[0];
+    probs!.dispose();
+    return {
+      // Own copies: these buffers are transferred to another thread.
+      grads: vars.map((v) => new Float32Array(grads[v.name].dataSync() as Float32Array)),
+      loss: value.dataSync()[0],
+      hits,
+    };
+  });
+}
+
+/** Splits n into `parts` nearly equal shard sizes, largest first. */
+export function shardSizes(n: number, parts: number): number[] {
+  const base = Math.floor(n / parts);
+  return Array.from({ length: parts }, (_, i) => base + (i < n % parts ? 1 : 0));
+}
+
+export class Replicas {
+  private readonly pool: WorkerPool<ShardTask, ShardResult> | null;
+
+  /** `count` replicas in all, the main thread included; 1 means plain single-thread training. */
+  constructor(
+    readonly count: number,
+    init: ReplicaInit,
+  ) {
+    this.pool =
+      count > 1
+        ? new WorkerPool<ShardTask, ShardResult>(
+            new URL('./replica-worker.ts', import.meta.url),
+            init,
+            count - 1,
+            (i) => ({
+              ...init,
+              seed: (init.seed + 7919 * (i + 1)) >>> 0,
+            }),
+          )
+        : null;
+  }
+
+  /**
+   * One optimisation step over n digits of x/y, split across the replicas.
+   * Returns the batch's mean loss and number of correct predictions.
+   */
+  async step(
+    model: tfl.LayersModel,
+    optimizer: tf.Optimizer,
+    x: Float32Array,
+    y: Float32Array,
+    n: number,
+  ): Promise<[number, number]> {
+    const sizes = shardSizes(n, Math.min(this.count, n));
+    const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
+    let offset = sizes[0];
+    const weights = this.pool ? vars.map((v) => new Float32Array(v.dataSync() as Float32Array)) : [];
+    const remote: Promise<ShardResult[]> = this.pool
+      ? this.pool.run(
+          sizes.slice(1).map((size) => {
+            const task: ShardTask = {
+              weights,
+              x: x.slice(offset * 784, (offset + size) * 784),
+              y: y.slice(offset * 10, (offset + size) * 10),
+              n: size,
+            };
+            offset += size;
+            return task;
+          }),
+        )
+      : Promise.resolve([]);
+    const local = shardGradients(model, x, y, sizes[0]);
+    const results = [local, ...(await remote)];
+    let loss = 0;
+    let hits = 0;
+    const total = new Array<Float32Array>(vars.length);
+    results.forEach((r, k) => {
+      const w = sizes[k] / n;
+      loss += r.loss * w;
+      hits += r.hits;
+      r.grads.forEach((g, i) => {
+        if (!total[i]) total[i] = new Float32Array(g.length);
+        const t = total[i];
+        for (let j = 0; j < g.length; j++) t[j] += g[j] * w;
+      });
+    });
+    tf.tidy(() => {
+      const grads: tf.NamedTensorMap = {};
+      vars.forEach((v, i) => (grads[v.name] = tf.tensor(total[i], v.shape)));
+      optimizer.applyGradients(grads);
+    });
+    return [loss, hits];
+  }
+
+  async close(): Promise<void> {
+    await this.pool?.close();
+  }
+}
