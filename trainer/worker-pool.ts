@@ -49,10 +49,16 @@ export class WorkerPool<Task, Result> {
     let next = 0;
     const drive = (w: Worker) =>
       new Promise<void>((resolve, reject) => {
+        // Listeners are removed when this run ends: run() is called once per training step.
+        const finish = (err?: Error) => {
+          w.off('message', onMessage);
+          w.off('error', finish);
+          if (err) reject(err);
+          else resolve();
+        };
         const give = () => {
           if (next >= tasks.length) {
-            w.off('message', onMessage);
-            resolve();
+            finish();
             return;
           }
           const id = next++;
@@ -61,8 +67,7 @@ export class WorkerPool<Task, Result> {
         const onMessage = (m: FromWorker<Result>) => {
           if (!('id' in m)) return;
           if ('error' in m) {
-            w.off('message', onMessage);
-            reject(new Error(m.error));
+            finish(new Error(m.error));
             return;
           }
           results[m.id] = m.result;
@@ -70,7 +75,7 @@ export class WorkerPool<Task, Result> {
           give();
         };
         w.on('message', onMessage);
-        w.once('error', reject);
+        w.on('error', finish);
         give();
       });
     await Promise.all(this.workers.map(drive));
