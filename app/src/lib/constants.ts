@@ -1,0 +1,28 @@
+/** App-wide constants, in one place (GUIDE: constants in UPPER_SNAKE). */
+
+/** Backends in ladder order: fastest first, and the ladder always ends in one that cannot fail. */
+export const BACKENDS = ['webgpu', 'webgl', 'wasm', 'cpu'] as const;
+export type BackendName = (typeof BACKENDS)[number];
+export type BackendChoice = 'auto' | BackendName;
+
+/** The worker is terminated after this long without a call (its tfjs and model go with it). */
+export const WORKER_IDLE_MS = 60_000;
+
+/** Camera frames are shrunk to at most this many pixels on their longer side before reading. */
+export const FRAME_MAX_SIDE = 640;
+
+/** A digit whose probability is under this is flagged for review (as `npm run read` does). */
+export const REVIEW_BELOW = 0.9;
+
+/** Page reading layouts, as `npm run read` names them. */
+export const LAYOUTS = ['auto', 'single', 'string', 'fields'] as const;
+export type Layout = (typeof LAYOUTS)[number];
+export type PageLayout = Exclude<Layout, 'auto'>;
+
+/** Thumbnails of uploaded pages: longer side, pixels. */
+export const THUMB_SIDE = 360;
+
+/** Largest upload accepted (bytes): a decoded 100 MB photo would not fit a phone's memory anyway. */
+export const MAX_UPLOAD_BYTES = 50 * 1024 * 1024;
+
+export const SETTINGS_KEY = 'digitlens.settings.v1';

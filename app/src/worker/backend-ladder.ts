@@ -1,0 +1,80 @@
+/**
+ * Picks the fastest TensorFlow.js backend the browser has: WebGPU -> WebGL -> WASM -> CPU.
+ * Each backend's package is imported only when its rung is tried, so a phone that gets WebGL never
+ * downloads the WebGPU kernels. The ladder always ends in cpu, which cannot fail.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { BACKENDS, type BackendChoice, type BackendName } from '../lib/constants.ts';
+import type { BackendAttempt } from '../lib/protocol.ts';
+
+export interface LadderOptions {
+  choice: BackendChoice;
+  /** tfjs-backend-wasm binaries by file name (bundled with hashed names, so prefixes do not work). */
+  wasmPaths: Record<string, string>;
+}
+
+/** The rungs to try: the whole ladder, or the chosen backend and the rungs below it. */
+export function ladderFor(choice: BackendChoice): BackendName[] {
+  if (choice === 'auto') return [...BACKENDS];
+  const at = BACKENDS.indexOf(choice);
+  if (at < 0)
+    throw new Error(`Expected auto or one of ${BACKENDS.join(', ')} for backend but received ${choice}`);
+  return BACKENDS.slice(at);
+}
+
+async function register(name: BackendName, wasmPaths: Record<string, string>): Promise<void> {
+  switch (name) {
+    case 'webgpu':
+      if (!('gpu' in navigator)) throw new Error('this browser has no WebGPU (navigator.gpu)');
+      await import('@tensorflow/tfjs-backend-webgpu');
+      return;
+    case 'webgl':
+      await import('@tensorflow/tfjs-backend-webgl');
+      return;
+    case 'wasm': {
+      const wasm = await import('@tensorflow/tfjs-backend-wasm');
+      // Threads need cross-origin isolation, which a static host cannot promise; SIMD is enough here.
+      wasm.setWasmPaths(wasmPaths);
+      return;
+    }
+    case 'cpu':
+      await import('@tensorflow/tfjs-backend-cpu');
+      return;
+  }
+}
+
+/** Runs the ladder; throws only if even cpu fails. */
+export async function selectBackend(options: LadderOptions): Promise<{
+  backend: BackendName;
+  attempts: BackendAttempt[];
+}> {
+  const attempts: BackendAttempt[] = [];
+  for (const name of ladderFor(options.choice)) {
+    const t0 = performance.now();
+    try {
+      await register(name, options.wasmPaths);
+      // setBackend returns false on failure while getBackend may still name the failed backend.
+      const ok = await tf.setBackend(name);
+      if (!ok || tf.getBackend() !== name) throw new Error(`tf.setBackend('${name}') returned false`);
+      // A tiny op proves the backend computes (a WebGL context can be created and still be lost).
+      const probe = tf.tidy(() => tf.add(tf.scalar(1), tf.scalar(1)));
+      const value = (await probe.data())[0];
+      probe.dispose();
+      if (value !== 2) throw new Error(`1 + 1 gave ${value}`);
+      attempts.push({ backend: name, ok: true, ms: performance.now() - t0 });
+      return { backend: name, attempts };
+    } catch (error) {
+      attempts.push({
+        backend: name,
+        ok: false,
+        error: error instanceof Error ? error.message : String(error),
+        ms: performance.now() - t0,
+      });
+      // Leave no half-initialised backend behind: the next rung must not fall back to it.
+      if (tf.findBackend(name)) tf.removeBackend(name);
+    }
+  }
+  throw new Error(
+    `No TensorFlow.js backend works here: ${attempts.map((a) => `${a.backend}: ${a.error}`).join('; ')}`,
+  );
+}

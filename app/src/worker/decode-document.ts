@@ -1,0 +1,82 @@
+/**
+ * TIFF and PDF pages, rendered by mupdf (WASM), one page at a time. mupdf is ~10 MB of WASM, so it is
+ * imported only when such a file arrives and cached by the service worker on first use, not precached.
+ * PDF pages are rasterised at 150 dpi, as `npm run read` does by default.
+ */
+const PDF_DPI = 150;
+/** TIFF pages: mupdf sizes an image page by its resolution tag; 300 dpi is the common scan setting. */
+const TIFF_DPI = 300;
+const POINTS_PER_INCH = 72;
+/** A rendered page larger than this is scaled down (a phone cannot hold a 600 dpi A3 page in RGBA). */
+const MAX_PAGE_PIXELS = 24_000_000;
+const MAX_PAGES = 500;
+
+export interface DocumentPage {
+  /** 1-based. */
+  page: number;
+  pages: number;
+  bitmap?: ImageBitmap;
+  error?: string;
+}
+
+function reason(error: unknown): string {
+  return (error instanceof Error ? error.message : String(error)).split('\n', 1)[0].trim();
+}
+
+export async function* decodeDocument(blob: Blob, format: 'tiff' | 'pdf'): AsyncGenerator<DocumentPage> {
+  const mupdf = await import('mupdf');
+  const bytes = new Uint8Array(await blob.arrayBuffer());
+  const kind = format === 'pdf' ? 'PDF' : 'TIFF';
+  let doc: InstanceType<typeof mupdf.Document>;
+  try {
+    doc = mupdf.Document.openDocument(bytes, format === 'pdf' ? 'application/pdf' : 'image/tiff');
+  } catch (error) {
+    throw new Error(`It looks like a ${kind} file but cannot be opened (${reason(error)})`, { cause: error });
+  }
+  try {
+    if (doc.needsPassword())
+      throw new Error('The PDF is password-protected: save an unprotected copy and read that');
+    const pages = doc.countPages();
+    if (pages === 0) throw new Error(`The ${kind} file has no pages`);
+    if (pages > MAX_PAGES) throw new Error(`It has ${pages} pages, more than ${MAX_PAGES}: split it`);
+    const dpi = format === 'pdf' ? PDF_DPI : TIFF_DPI;
+    for (let i = 0; i < pages; i++) {
+      let page: ReturnType<typeof doc.loadPage> | undefined;
+      let pixmap: ReturnType<NonNullable<typeof page>['toPixmap']> | undefined;
+      try {
+        page = doc.loadPage(i);
+        const [x0, y0, x1, y1] = page.getBounds();
+        let scale = dpi / POINTS_PER_INCH;
+        const area = (x1 - x0) * (y1 - y0) * scale * scale;
+        if (area > MAX_PAGE_PIXELS) scale *= Math.sqrt(MAX_PAGE_PIXELS / area);
+        pixmap = page.toPixmap(mupdf.Matrix.scale(scale, scale), mupdf.ColorSpace.DeviceRGB, false, true);
+        const width = pixmap.getWidth();
+        const height = pixmap.getHeight();
+        const stride = pixmap.getStride();
+        const rgb = pixmap.getPixels();
+        const rgba = new Uint8ClampedArray(width * height * 4);
+        for (let y = 0, j = 0; y < height; y++) {
+          for (let k = y * stride, end = k + width * 3; k < end; k += 3, j += 4) {
+            rgba[j] = rgb[k];
+            rgba[j + 1] = rgb[k + 1];
+            rgba[j + 2] = rgb[k + 2];
+            rgba[j + 3] = 255;
+          }
+        }
+        const bitmap = await createImageBitmap(new ImageData(rgba, width, height));
+        yield { page: i + 1, pages, bitmap };
+      } catch (error) {
+        yield {
+          page: i + 1,
+          pages,
+          error: `Page ${i + 1} of ${pages} cannot be rendered (${reason(error)})`,
+        };
+      } finally {
+        pixmap?.destroy();
+        page?.destroy();
+      }
+    }
+  } finally {
+    doc.destroy();
+  }
+}
