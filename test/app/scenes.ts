@@ -22,7 +22,7 @@ export const CAMERA_DIGITS = [0, 1, 2, 3, 4];
 export const CAMERA_READING = '72104';
 export const CAMERA_SIZE = { width: 320, height: 240 };
 export const CAMERA_FRAMES = 8;
-export const CAMERA_FPS = 10;
+export const CAMERA_FPS = 30;
 
 function mnist(indices: number[]): MnistDigit[] {
   const all = readMnistTest(Math.max(...indices) + 1, 0);
