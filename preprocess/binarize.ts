@@ -36,7 +36,7 @@ export interface BinarizeOptions {
   backgroundRadius: number;
   /** Smallest contrast (see inkContrast: a fraction of the local paper's brightness) ink needs. */
   minContrast: number;
-  /** Ink must also stand this many noise standard deviations above the paper. */
+  /** Ink must also stand this many noise standard deviations (in grey levels) above the paper. */
   noiseFactor: number;
   /** Ink must also reach this fraction of the page's strongest contrast (drops halos and smudges). */
   peakFraction: number;
@@ -51,7 +51,7 @@ export const defaultBinarizeOptions: BinarizeOptions = {
   minContrast: 0.08,
   noiseFactor: 4,
   peakFraction: 0.2,
-  minPageContrast: 0.15,
+  minPageContrast: 0.25,
 };
 
 /** Paper level on a coarse grid; node (i, j) sits at the centre of block (i, j). */
@@ -69,10 +69,15 @@ export interface Binarization {
   mask: BinaryImage;
   /** Per pixel: inkContrast against the estimated paper level (negative where lighter than paper). */
   contrast: Float32Array;
+  /** Per pixel: the paper's brightness that contrast is relative to (1 for light ink, absolute contrast). */
+  paper: Float32Array;
   background: BackgroundGrid;
-  /** Contrast a pixel needed to be ink. */
+  /** Contrast a pixel needed to be ink (besides standing noiseFactor * noise above the paper). */
   threshold: number;
-  /** Robust standard deviation of the contrast over the page (paper noise and texture). */
+  /**
+   * Robust standard deviation of the absolute contrast (grey levels) over the page: sensor noise and
+   * paper texture. Ink must stand noiseFactor times this above the paper, in grey levels.
+   */
   noise: number;
   /** Strongest contrast reached by at least max(20 pixels, 0.02 % of the page). */
   peakContrast: number;
@@ -198,6 +203,15 @@ function morph(values: Float32Array, cols: number, rows: number, r: number, useM
       for (let i = 0; i < n; i++) line[i] = values[base + i * stride];
       padded.fill(fill, 0, len);
       padded.set(line.subarray(0, n), r);
+      if (useMax) {
+        // Dilation continues the signal past the ends by odd reflection, so that an opened ramp stays a
+        // ramp up to the border (with the window clipped, the last r values would be cut flat, and the
+        // dark end of a lighting gradient would read as ink). Only ink-free (eroded) values get mirrored.
+        for (let k = 1; k <= r; k++) {
+          padded[r - k] = 2 * line[0] - line[Math.min(k, n - 1)];
+          padded[r + n - 1 + k] = 2 * line[n - 1] - line[Math.max(0, n - 1 - k)];
+        }
+      }
       for (let b = 0; b < len; b += k) {
         g[b] = padded[b];
         for (let i = b + 1; i < b + k; i++) {
@@ -220,6 +234,29 @@ function morph(values: Float32Array, cols: number, rows: number, r: number, useM
   };
   pass(cols, 0, 1, rows, cols);
   pass(rows, 0, cols, cols, 1);
+}
+
+/** 3x3 mean (clipped at the borders), in place. */
+function smooth3(values: Float32Array, cols: number, rows: number): void {
+  const tmp = new Float32Array(values.length);
+  for (let j = 0; j < rows; j++) {
+    for (let i = 0; i < cols; i++) {
+      const lo = Math.max(0, i - 1);
+      const hi = Math.min(cols - 1, i + 1);
+      let acc = 0;
+      for (let k = lo; k <= hi; k++) acc += values[j * cols + k];
+      tmp[j * cols + i] = acc / (hi - lo + 1);
+    }
+  }
+  for (let j = 0; j < rows; j++) {
+    const lo = Math.max(0, j - 1);
+    const hi = Math.min(rows - 1, j + 1);
+    for (let i = 0; i < cols; i++) {
+      let acc = 0;
+      for (let k = lo; k <= hi; k++) acc += tmp[k * cols + i];
+      values[j * cols + i] = acc / (hi - lo + 1);
+    }
+  }
 }
 
 /**
@@ -255,6 +292,9 @@ export function estimateBackground(
       sums[j * cols + i] = dark ? 1 - mean : mean;
     }
   }
+  // A 3x3 mean first: the erosion takes the minimum of many block means, which on a noisy page would
+  // sit several of their standard deviations below the paper and make noise look like ink.
+  smooth3(sums, cols, rows);
   morph(sums, cols, rows, radius, false);
   morph(sums, cols, rows, radius, true);
   // One more node of dilation: at a sharp shadow edge the interpolation between a lit and a shadowed
@@ -303,7 +343,12 @@ export function inkContrast(v: number, bgUp: number, dark: boolean): number {
  * Contrast of every pixel against the grid, interpolated bilinearly: per row, the grid is interpolated
  * vertically once, then walked linearly from block centre to block centre.
  */
-function contrastMap(image: GrayImage, polarity: Polarity, grid: BackgroundGrid): Float32Array {
+function contrastMap(
+  image: GrayImage,
+  polarity: Polarity,
+  grid: BackgroundGrid,
+  paper: Float32Array,
+): Float32Array {
   const { width, height, data } = image;
   const out = new Float32Array(width * height);
   const dark = polarity === 'dark-on-light';
@@ -320,14 +365,23 @@ function contrastMap(image: GrayImage, polarity: Polarity, grid: BackgroundGrid)
     // Flat before the first block centre and after the last; linear between consecutive centres.
     let x = 0;
     const firstEnd = Math.min(width, Math.ceil(half));
-    for (; x < firstEnd; x++) out[p + x] = inkContrast(data[p + x], rowBg[0], dark);
+    for (; x < firstEnd; x++) {
+      out[p + x] = inkContrast(data[p + x], rowBg[0], dark);
+      paper[p + x] = dark ? 1 - rowBg[0] : 1;
+    }
     for (let i = 0; i + 1 < cols; i++) {
       const end = Math.min(width, Math.ceil(half + (i + 1) * block));
       const step = (rowBg[i + 1] - rowBg[i]) / block;
       let bg = rowBg[i] + (x - half - i * block) * step;
-      for (; x < end; x++, bg += step) out[p + x] = inkContrast(data[p + x], bg, dark);
+      for (; x < end; x++, bg += step) {
+        out[p + x] = inkContrast(data[p + x], bg, dark);
+        paper[p + x] = dark ? 1 - bg : 1;
+      }
     }
-    for (; x < width; x++) out[p + x] = inkContrast(data[p + x], rowBg[cols - 1], dark);
+    for (; x < width; x++) {
+      out[p + x] = inkContrast(data[p + x], rowBg[cols - 1], dark);
+      paper[p + x] = dark ? 1 - rowBg[cols - 1] : 1;
+    }
   }
   return out;
 }
@@ -345,26 +399,12 @@ interface ContrastStats {
   peak: number;
 }
 
-/**
- * Robust sigma (1.4826 MAD) and peak of the contrast, from one histogram of every other row (half the
- * work; the figures are statistics of hundreds of thousands of pixels either way).
- */
-function contrastStats(contrast: Float32Array, width: number, height: number): ContrastStats {
-  const hist = new Uint32Array(HIST_BINS);
-  const rowStep = height >= 64 ? 2 : 1;
-  let n = 0;
-  for (let y = 0; y < height; y += rowStep) {
-    const p = y * width;
-    for (let x = 0; x < width; x++) {
-      const b = ((contrast[p + x] - HIST_LO) * HIST_SCALE) | 0;
-      hist[b < 0 ? 0 : b >= HIST_BINS ? HIST_BINS - 1 : b]++;
-    }
-    n += width;
-  }
+/** Robust sigma (1.4826 MAD) of a histogram's values. */
+function histSigma(hist: Uint32Array, n: number): number {
   let acc = 0;
   let med = 0;
   while (med < HIST_BINS - 1 && (acc += hist[med]) * 2 < n) med++;
-  // MAD: widen a window around the median bin until it holds half of the pixels.
+  // MAD: widen a window around the median bin until it holds half of the values.
   let inside = hist[med];
   let d = 0;
   while (inside * 2 < n && d < HIST_BINS) {
@@ -372,15 +412,41 @@ function contrastStats(contrast: Float32Array, width: number, height: number): C
     if (med - d >= 0) inside += hist[med - d];
     if (med + d < HIST_BINS) inside += hist[med + d];
   }
+  return 1.4826 * Math.max(0.5, d) * HIST_STEP;
+}
+
+/**
+ * Noise (robust sigma of the absolute contrast, contrast x paper, since sensor noise does not dim with
+ * the light) and peak of the contrast, from histograms of every other row (half the work; they are
+ * statistics of many thousands of pixels either way).
+ */
+function contrastStats(
+  contrast: Float32Array,
+  paper: Float32Array,
+  width: number,
+  height: number,
+): ContrastStats {
+  const rel = new Uint32Array(HIST_BINS);
+  const abs = new Uint32Array(HIST_BINS);
+  const rowStep = height >= 64 ? 2 : 1;
+  let n = 0;
+  for (let y = 0; y < height; y += rowStep) {
+    const p = y * width;
+    for (let x = 0; x < width; x++) {
+      const c = contrast[p + x];
+      const b = ((c - HIST_LO) * HIST_SCALE) | 0;
+      rel[b < 0 ? 0 : b >= HIST_BINS ? HIST_BINS - 1 : b]++;
+      const a = ((c * paper[p + x] - HIST_LO) * HIST_SCALE) | 0;
+      abs[a < 0 ? 0 : a >= HIST_BINS ? HIST_BINS - 1 : a]++;
+    }
+    n += width;
+  }
   let top = HIST_BINS - 1;
-  let above = hist[top];
+  let above = rel[top];
   // The strongest contrast that enough pixels reach to be more than a few noise outliers.
   const need = Math.max(PEAK_MIN_PIXELS * (n / contrast.length), n * PEAK_SHARE);
-  while (top > 0 && above < need) above += hist[--top];
-  return {
-    sigma: 1.4826 * Math.max(0.5, d) * HIST_STEP,
-    peak: HIST_LO + (top + 0.5) * HIST_STEP,
-  };
+  while (top > 0 && above < need) above += rel[--top];
+  return { sigma: histSigma(abs, n), peak: HIST_LO + (top + 0.5) * HIST_STEP };
 }
 
 /**
@@ -403,20 +469,26 @@ export function binarizeUnchecked(image: GrayImage, opts: BinarizeOptions): Bina
   const radius =
     opts.backgroundRadius > 0 ? opts.backgroundRadius : autoBackgroundRadius(width, height, block);
   const background = estimateBackground(image, polarity, block, radius);
-  const contrast = contrastMap(image, polarity, background);
-  const stats = contrastStats(contrast, width, height);
+  const paper = new Float32Array(width * height);
+  const contrast = contrastMap(image, polarity, background, paper);
+  const stats = contrastStats(contrast, paper, width, height);
   const noise = stats.sigma;
   const peakContrast = stats.peak;
   const mask = new Uint8Array(width * height);
-  const threshold = Math.max(opts.minContrast, opts.noiseFactor * noise, opts.peakFraction * peakContrast);
+  const threshold = Math.max(opts.minContrast, opts.peakFraction * peakContrast);
+  const noiseFloor = opts.noiseFactor * noise;
   const blank = peakContrast < opts.minPageContrast || peakContrast < threshold;
   if (!blank) {
-    for (let i = 0; i < contrast.length; i++) mask[i] = contrast[i] > threshold ? 1 : 0;
+    for (let i = 0; i < contrast.length; i++) {
+      const c = contrast[i];
+      mask[i] = c > threshold && c * paper[i] > noiseFloor ? 1 : 0;
+    }
   }
   return {
     polarity,
     mask: { width, height, data: mask },
     contrast,
+    paper,
     background,
     threshold,
     noise,

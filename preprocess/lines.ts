@@ -9,7 +9,8 @@
  * programming sweeps (left to right and right to left) give, for every pixel, the longest such path
  * through it. Candidate pixels on a path of at least minLength are removed; thick pixels are never
  * removed, which is what keeps the ink where a digit stroke crosses the line. Vertical lines are the
- * same on the transposed mask.
+ * same with the axes swapped, searched after the horizontal ones are gone (so that grid crossings,
+ * thick for both searches, are thin for the second).
  */
 import type { BinaryImage } from './binarize.ts';
 import { checkBinaryImage } from './components.ts';
@@ -38,8 +39,8 @@ export const defaultLineRemovalOptions: LineRemovalOptions = {
   minLengthFraction: 0.5,
   maxThickness: 0,
   maxThicknessFraction: 0.02,
-  gap: 2,
-  maxCrossingFraction: 0.1,
+  gap: 3,
+  maxCrossingFraction: 0.3,
 };
 
 export interface LineRemoval {
@@ -206,30 +207,25 @@ export function removeLines(mask: BinaryImage, options: Partial<LineRemovalOptio
   const maxCrossing = Math.max(2, Math.round(opts.maxCrossingFraction * side));
   const n = width * height;
   const params: LineParams = { minLength, maxThickness, gap: opts.gap, maxCrossing };
-  let h: Uint8Array | null = null;
-  let v: Uint8Array | null = null;
-  if (opts.horizontal) {
-    h = new Uint8Array(n);
-    if (markLines(data, { sa: 1, sc: width, nAlong: width, nAcross: height }, params, h) === 0) h = null;
-  }
-  if (opts.vertical) {
-    v = new Uint8Array(n);
-    if (markLines(data, { sa: width, sc: 1, nAlong: height, nAcross: width }, params, v) === 0) v = null;
-  }
   const lines = new Uint8Array(n);
   let removed = 0;
-  if (h || v) {
+  let out = data.slice();
+  // Horizontal first, then vertical on what is left: where a horizontal and a vertical line cross, the
+  // crossing is thick for both searches, but once the horizontal line is gone it is thin for the second.
+  const passes: Axes[] = [];
+  if (opts.horizontal) passes.push({ sa: 1, sc: width, nAlong: width, nAcross: height });
+  if (opts.vertical) passes.push({ sa: width, sc: 1, nAlong: height, nAcross: width });
+  for (const axes of passes) {
+    const marks = new Uint8Array(n);
+    if (markLines(out, axes, params, marks) === 0) continue;
     for (let i = 0; i < n; i++) {
-      const a = h ? h[i] : 0;
-      const b = v ? v[i] : 0;
-      // Thin on either line, or where a horizontal and a vertical line cross (thick for both).
-      if (a === 1 || b === 1 || (a === 2 && b === 2)) {
+      if (marks[i] === 1) {
         lines[i] = 1;
+        out[i] = 0;
         removed++;
       }
     }
   }
-  const out = data.slice();
-  if (removed > 0) for (let i = 0; i < n; i++) if (lines[i]) out[i] = 0;
+  if (removed === 0) out = data.slice();
   return { mask: { width, height, data: out }, lines, removed };
 }

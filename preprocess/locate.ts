@@ -111,7 +111,7 @@ export const defaultLocateOptions: LocateOptions = {
   maxAspect: 1.25,
   maxParts: 6,
   stringGap: 0.8,
-  minQuality: 0.2,
+  minQuality: 0.3,
   maxDigits: 200,
   normalize: {},
 };
@@ -125,10 +125,15 @@ const MAX_AUTO_SCALE = 4;
 const BOX_INK = 0.25;
 /** Percentile of a digit's ink contrast that maps to full ink (1): strokes saturate, as in MNIST. */
 const STROKE_PERCENTILE = 0.8;
+/** Lines are searched at this fraction of the ink threshold (and of the noise floor). */
+const LINE_THRESHOLD = 0.5;
 /** A split cut may cross at most this many strokes' width of ink (touching digits meet in about one). */
 const SPLIT_MAX_STROKES = 1.6;
-/** Blobs wider than this multiple of maxAspect are split even through thick ink. */
-const SPLIT_FORCE_ASPECT = 1.4;
+/** Blobs wider than this multiple of maxAspect are split even through thick ink (two 0s side by side meet
+ * along a whole stroke). */
+const SPLIT_FORCE_ASPECT = 1.12;
+/** Each part of a split must be at least this fraction of the blob's height. */
+const SPLIT_MIN_PART_HEIGHT = 0.6;
 /** Margin kept around a digit's mask for the soft edge of its strokes, as a fraction of its height. */
 const EDGE_MARGIN = 0.02;
 /** Contrast below this fraction of the threshold is paper noise and maps to 0. */
@@ -429,12 +434,23 @@ function planSplit(
   return cuts;
 }
 
-/** The candidates of a blob cut at `cuts` (parts holding almost no ink are dropped). */
-function splitBlob(ctx: AnalysisContext, bi: number, b: Blob, cuts: number[]): Candidate[] {
+/**
+ * The candidates of a blob cut at `cuts` (parts holding almost no ink are dropped). Null when a part is
+ * much shorter than the blob, unless `force`: digits side by side are about as tall as each other, while
+ * a cut that leaves a short piece has cut off a 5's flag or a 3's tail, not a neighbour.
+ */
+function splitBlob(
+  ctx: AnalysisContext,
+  bi: number,
+  b: Blob,
+  cuts: number[],
+  force: boolean,
+): Candidate[] | null {
   const out: Candidate[] = [];
   for (let k = 0; k + 1 < cuts.length; k++) {
     const m = measure(ctx, bi, cuts[k], cuts[k + 1], b.y0, b.y1);
     if (m.area < 0.05 * b.area || m.x1 - m.x0 < 2) continue;
+    if (!force && m.y1 - m.y0 < SPLIT_MIN_PART_HEIGHT * (b.y1 - b.y0)) return null;
     out.push({ blob: bi, xa: cuts[k], xb: cuts[k + 1], ...m, split: true, quality: 0 });
   }
   return out;
@@ -713,10 +729,19 @@ export function locate(image: GrayImage, options: Partial<LocateOptions> = {}): 
   let mask = bin.mask;
   let lines: Uint8Array | null = null;
   if (opts.removeLines) {
-    const r = removeLines(mask, opts.lines);
+    // Lines are searched at half the ink threshold: a faint ruling breaks up into dashes at the full one.
+    const low = new Uint8Array(aw * ah);
+    const t = LINE_THRESHOLD * bin.threshold;
+    const floor =
+      LINE_THRESHOLD * (opts.binarize.noiseFactor ?? defaultBinarizeOptions.noiseFactor) * bin.noise;
+    for (let i = 0; i < low.length; i++)
+      low[i] = bin.contrast[i] > t && bin.contrast[i] * bin.paper[i] > floor ? 1 : 0;
+    const r = removeLines({ width: aw, height: ah, data: low }, opts.lines);
     if (r.removed > 0) {
-      mask = r.mask;
       lines = r.lines;
+      const data = mask.data.slice();
+      for (let i = 0; i < data.length; i++) if (lines[i]) data[i] = 0;
+      mask = { width: aw, height: ah, data };
     }
   }
   const contrast = bin.contrast;
@@ -741,10 +766,11 @@ export function locate(image: GrayImage, options: Partial<LocateOptions> = {}): 
 
   const live = blobs.filter((b) => b.alive && b.y1 - b.y0 >= minH * 0.5);
   const typical = typicalHeight(live, minH);
-  const normalWidths = live
+  // With enough ordinary digits on the page, their shape says how wide one digit is.
+  const normalAspects = live
     .filter((b) => b.y1 - b.y0 >= minH && (b.x1 - b.x0) / (b.y1 - b.y0) <= opts.maxAspect)
-    .map((b) => b.x1 - b.x0);
-  const typicalWidth = normalWidths.length >= 3 ? median(normalWidths) : 0;
+    .map((b) => (b.x1 - b.x0) / (b.y1 - b.y0));
+  const typicalAspect = normalAspects.length >= 3 ? median(normalAspects) : 0;
   let candidates: Candidate[] = [];
   for (let bi = 0; bi < blobs.length; bi++) {
     const b = blobs[bi];
@@ -752,23 +778,38 @@ export function locate(image: GrayImage, options: Partial<LocateOptions> = {}): 
     const w = b.x1 - b.x0;
     const h = b.y1 - b.y0;
     if (h < minH) continue;
-    let cuts: number[] | null = null;
-    if (opts.split) {
+    let parts: Candidate[] | null = null;
+    // Only blobs of a digit's height are strings of digits; a short wide blob is a dash or a lone flag.
+    if (opts.split && h >= SPLIT_MIN_PART_HEIGHT * typical) {
       const aspect = w / h;
-      // Too wide for any one digit: split whatever the cut goes through.
+      // Too wide for any one digit: split whatever the cut goes through. Wider than the page's other
+      // digits suggest, or than maxAspect: split only through a thin junction.
       const force = aspect > SPLIT_FORCE_ASPECT * opts.maxAspect;
-      const wide =
-        !b.joined &&
-        (aspect > opts.maxAspect || (typicalWidth > 0 && w > 1.8 * typicalWidth && aspect > 1.05));
-      if (wide || force) {
-        const ref = typicalWidth > 0 ? typicalWidth : 0.7 * h;
-        const parts = Math.max(2, Math.min(opts.maxParts, Math.round(w / ref)));
-        cuts = planSplit(ctx, bi, b, parts, force);
+      const limit =
+        typicalAspect > 0 ? Math.min(opts.maxAspect, Math.max(1, 1.6 * typicalAspect)) : opts.maxAspect;
+      const wide = force || (!b.joined && aspect > limit);
+      if (wide) {
+        // Without other digits to go by, a digit is taken as 0.85 of its height wide: wide ones (0, 2, 8)
+        // are what makes a pair wide enough to split at all, and a narrower guess over-splits them.
+        const ref = (typicalAspect > 0 ? typicalAspect : 0.85) * h;
+        const count = Math.max(2, Math.min(opts.maxParts, Math.round(w / ref)));
+        const cuts = planSplit(ctx, bi, b, count, force);
+        if (cuts) parts = splitBlob(ctx, bi, b, cuts, force);
       }
     }
-    if (cuts) candidates.push(...splitBlob(ctx, bi, b, cuts));
+    if (parts) candidates.push(...parts);
     else candidates.push({ blob: bi, xa: b.x0, xb: b.x1, ...b, split: false, quality: 0 });
   }
+
+  // The contrast ink needs, noise included: the noise is in grey levels, contrast relative to the paper.
+  const grid = bin.background.values;
+  let paperSum = 0;
+  for (let i = 0; i < grid.length; i++) paperSum += polarity === 'dark-on-light' ? 1 - grid[i] : 1;
+  const noiseFactor = opts.binarize.noiseFactor ?? defaultBinarizeOptions.noiseFactor;
+  const inkThreshold = Math.max(
+    bin.threshold,
+    (noiseFactor * bin.noise) / Math.max(0.05, paperSum / grid.length),
+  );
 
   // Size, page-border and quality filters.
   const maxH = opts.maxDigitHeight * ah;
@@ -790,7 +831,7 @@ export function locate(image: GrayImage, options: Partial<LocateOptions> = {}): 
       if (h > 0.6 * ah || w > 0.6 * aw || w > 3 * h || h > 15 * w || density > 0.85) return false;
       if (borderContact(ctx, c) > 0.5) return false;
     }
-    c.quality = scoreCandidate(c, minH, typical2, bin.threshold, edge);
+    c.quality = scoreCandidate(c, minH, typical2, inkThreshold, edge);
     return c.quality >= opts.minQuality;
   });
   if (candidates.length > opts.maxDigits) {
@@ -805,7 +846,7 @@ export function locate(image: GrayImage, options: Partial<LocateOptions> = {}): 
     polarity,
     background: bin.background,
     lines,
-    threshold: bin.threshold,
+    threshold: inkThreshold,
   };
   const digits: LocatedDigit[] = [];
   for (const c of candidates) {

@@ -250,6 +250,8 @@ function sourceInkBox(ink: GrayImage, threshold: number): { x0: number; y0: numb
 }
 
 const INK_BOX_THRESHOLD = 0.1;
+/** Page pixels by which touching neighbours' strokes overlap. */
+const TOUCH_OVERLAP = 1.5;
 
 /**
  * Draws an ink image (MNIST polarity) onto a reflectance map, upscaled with Catmull-Rom interpolation
@@ -441,7 +443,7 @@ export function pasteString(
         // Distance, in source pixels, from prev's centre to its right edge plus ours to our left edge.
         need = Math.max(need, pl.right[py] + 1 - prev.ink.width / 2 + (ink.width / 2 - cl.left[y]));
       }
-      cx = need === -Infinity ? cursor + ((b.x1 - b.x0) / 2) * scale : prev.cx + (need - 1) * scale;
+      cx = need === -Infinity ? cursor + ((b.x1 - b.x0) / 2) * scale : prev.cx + need * scale - TOUCH_OVERLAP;
     } else {
       const gap = i === 0 ? 0 : pick(o.gap, rng) * o.height;
       cx = cursor + gap + (ink.width / 2 - b.x0) * scale;
