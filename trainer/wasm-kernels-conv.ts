@@ -5,9 +5,11 @@
  *   dW[(ky,kx,ci), co] = Σ_m colsᵀ[(ky,kx,ci), m] · dy[m, co],   m = (n, oy, ox)
  *   x is first made channel-major ([Ci,N,H,W], one Transpose kernel) so that each row of colsᵀ is
  *   built from runs of contiguous pixels; dy needs no copy at all: its rows for a chunk of m are a
- *   view. One product per chunk keeps colsᵀ in cache (a whole-batch colsᵀ is ~40 MB for the seeds'
- *   conv 32->64) and the partial dW are summed. XNNPACK is poor at the alternative formulation as a
- *   convolution with a 24x24 kernel.
+ *   view. One product per chunk keeps colsᵀ near the cache (a whole-batch colsᵀ is ~40 MB for the
+ *   seeds' conv 32->64) and the partial dW are summed. XNNPACK packs the right-hand operand of a
+ *   product (~5 ns per element), so dy goes there: it is the smaller side but in first layers. (Measured and dropped: the
+ *   mirrored dyᵀ·cols for first layers, where taps < Co, and the classic formulation as a
+ *   convolution with a 24x24 kernel, which XNNPACK runs 2.5x slower.)
  *
  * Conv2DBackpropInput (stock one is a scalar loop, ~10x slower than the forward convolution):
  *   stride 1: the "full" convolution of dy with the filter rotated by 180° and in/out channels
@@ -41,7 +43,7 @@ import { matMulKernel } from './wasm-kernels-matmul.ts';
 export const CONV_CHUNK_COLUMNS = 4096;
 
 /** Runs shorter than this are copied by a loop: copyWithin has a fixed cost per call. */
-const MIN_COPY_WITHIN = 16;
+const MIN_COPY_WITHIN = 24;
 
 type Conv2DInfo = backend_util.Conv2DInfo;
 
@@ -130,28 +132,25 @@ function fillColumnsT(
   for (let ky = 0; ky < kh; ky++) {
     for (let kx = 0; kx < kw; kx++) {
       const [lo, hi] = validRange(ow, w, sw, kx, pl);
-      const run = hi - lo;
+      const copy = sw === 1 && hi - lo >= MIN_COPY_WITHIN;
       for (let c = 0; c < ci; c++) {
         const base = xc + c * plane;
         let n = Math.floor(g0 / oh);
         let oy = g0 - n * oh;
         for (let g = g0; g < g1; g++) {
           const iy = oy * sh + ky - pt;
-          if (iy < 0 || iy >= h || run === 0) {
-            heap.fill(0, d, d + ow);
+          // Loops, not fill(): zero runs are short (padding) and fill() costs more per call.
+          if (iy < 0 || iy >= h || hi <= lo) {
+            for (let ox = 0; ox < ow; ox++) heap[d + ox] = 0;
           } else {
-            if (lo > 0) heap.fill(0, d, d + lo);
             const src = base + (n * h + iy) * w + kx - pl;
-            if (sw === 1) {
-              if (run >= MIN_COPY_WITHIN) {
-                heap.copyWithin(d + lo, src + lo, src + hi);
-              } else {
-                for (let ox = lo; ox < hi; ox++) heap[d + ox] = heap[src + ox];
-              }
+            for (let ox = 0; ox < lo; ox++) heap[d + ox] = 0;
+            if (copy) {
+              heap.copyWithin(d + lo, src + lo, src + hi);
             } else {
               for (let ox = lo; ox < hi; ox++) heap[d + ox] = heap[src + ox * sw];
             }
-            if (hi < ow) heap.fill(0, d + hi, d + ow);
+            for (let ox = hi; ox < ow; ox++) heap[d + ox] = 0;
           }
           d += ow;
           if (++oy === oh) {
@@ -182,7 +181,7 @@ export function conv2DBackpropFilter(
   const info = convInfoOf(x.shape, filterShape, attrs);
   checkShape(name, 'dy', dy.shape, info.outShape);
   const { inChannels: ci, outChannels: co, outHeight: oh, outWidth: ow } = info;
-  const rows = info.filterHeight * info.filterWidth * ci;
+  const taps = info.filterHeight * info.filterWidth * ci;
   const totalRows = info.batchSize * oh;
 
   if (sizeOf(x.shape) === 0 || sizeOf(dy.shape) === 0) {
@@ -194,17 +193,17 @@ export function conv2DBackpropFilter(
   // Channel-major copy of x; with one channel NHWC already is.
   const xc = ci === 1 ? x : runWasmKernel(backend, 'Transpose', { x }, { perm: [3, 0, 1, 2] });
   const chunkRows = rowsPerChunk(info, columns);
-  const cols = alloc(backend, [rows * chunkRows * ow]);
+  const cols = alloc(backend, [taps * chunkRows * ow]);
   let result: TensorInfo | null = null;
   try {
     for (let g0 = 0; g0 < totalRows; g0 += chunkRows) {
       const g1 = Math.min(totalRows, g0 + chunkRows);
       const kc = (g1 - g0) * ow;
-      fillColumnsT(heapF32(backend), f32Index(backend, xc), f32Index(backend, cols), info, g0, g1);
       const dyRows = view(backend, dy, g0 * ow * co, [kc, co]);
+      fillColumnsT(heapF32(backend), f32Index(backend, xc), f32Index(backend, cols), info, g0, g1);
       let part: TensorInfo;
       try {
-        part = matMulKernel(backend, cols, dyRows, rows, kc, co);
+        part = matMulKernel(backend, cols, dyRows, taps, kc, co);
       } finally {
         dropView(backend, dyRows);
       }
@@ -214,7 +213,7 @@ export function conv2DBackpropFilter(
         const heap = heapF32(backend);
         const acc = f32Index(backend, result);
         const src = f32Index(backend, part);
-        const size = rows * co;
+        const size = taps * co;
         for (let i = 0; i < size; i++) heap[acc + i] += heap[src + i];
         release(backend, part);
       }

@@ -26,10 +26,11 @@ import {
 } from './wasm-kernels-heap.ts';
 
 /**
- * Packing an operand into XNNPACK's weight layout costs about as much per element as a transpose
- * (measured: fresh 9216x128 weights add ~9 ms to a 6 ms product), so packed elements count fully.
+ * XNNPACK packs the right-hand operand of every product it has not seen (weights change every
+ * step, so that is every product here) at ~5 ns per element, about twice a transpose's cost per
+ * element (measured: fresh 9216x128 weights add ~8 ms to a 6 ms product).
  */
-const PACK_COST = 1;
+const PACK_COST = 2;
 
 /** Below this many multiply-adds per batch entry the stock scalar loop beats per-entry set-up. */
 const PER_BATCH_GEMM_MIN_MACS = 32 * 1024;
