@@ -103,6 +103,8 @@ export async function readManifest(dir: string): Promise<ModelManifest> {
   try {
     return JSON.parse(text) as ModelManifest;
   } catch (err) {
-    throw new Error(`Expected valid JSON in ${path} but it failed to parse: ${(err as Error).message}`);
+    throw new Error(`Expected valid JSON in ${path} but it failed to parse: ${(err as Error).message}`, {
+      cause: err,
+    });
   }
 }
