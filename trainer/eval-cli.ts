@@ -10,7 +10,7 @@ import { findSuites, summarize, unitsOf, type EvalResult, type EvalRow, type Eva
 import { formatEvalTable, writeEvalReport } from './eval-report.ts';
 import type { EvalWorkerInit } from './eval-worker.ts';
 import { writeFileAtomic } from './atomic-write.ts';
-import { readManifest } from './manifest.ts';
+import { readManifest, writeRobustness } from './manifest.ts';
 import { loadModel } from './model-io.ts';
 import { formatProgress } from './progress.ts';
 import { defaultJobs, WorkerPool } from './worker-pool.ts';
@@ -29,6 +29,7 @@ noise, blur, MNIST-C corruptions, inverted polarity, synthetic camera photos, ..
   --jobs N             worker threads (default: the number of cores)
   --seed N             seed of the random transforms (default 1)
   --backend NAME       auto | tensorflow-gpu | tensorflow | webgpu | wasm | cpu
+  --update-manifest    store the per-suite means in the model's manifest.json
   --list               list the suites and severities
 `;
 
@@ -42,6 +43,7 @@ export interface EvalArgs {
   jobs: number;
   seed: number;
   backend: BackendChoice;
+  updateManifest: boolean;
 }
 
 export function parseEvalArgs(argv: string[]): EvalArgs | 'help' | 'list' {
@@ -59,6 +61,7 @@ export function parseEvalArgs(argv: string[]): EvalArgs | 'help' | 'list' {
       seed: { type: 'string' },
       backend: { type: 'string' },
       list: { type: 'boolean' },
+      'update-manifest': { type: 'boolean' },
       help: { type: 'boolean' },
     },
   });
@@ -79,6 +82,7 @@ export function parseEvalArgs(argv: string[]): EvalArgs | 'help' | 'list' {
     jobs: intFlag(values.jobs, '--jobs', 1, 64) ?? defaultJobs(),
     seed: intFlag(values.seed, '--seed', 0, 2 ** 32 - 1) ?? 1,
     backend: values.backend === undefined ? 'auto' : checkBackendChoice(values.backend),
+    updateManifest: values['update-manifest'] ?? false,
   };
 }
 
@@ -132,6 +136,20 @@ export async function runEval(
   }
 }
 
+/** Writes the per-suite means of the first model into its manifest. */
+export async function storeRobustness(dir: string, result: EvalResult): Promise<void> {
+  const name = result.models[0];
+  const summary: Record<string, number> = Object.fromEntries(
+    result.suites.map((s) => [s.suite, s.accuracy[name]]),
+  );
+  summary.mean = result.mean[name];
+  await writeRobustness(
+    dir,
+    summary,
+    `npm run eval: ${result.count} test digits per severity, seed ${result.seed}`,
+  );
+}
+
 export async function main(argv: string[]): Promise<number> {
   let args: EvalArgs | 'help' | 'list';
   try {
@@ -172,6 +190,10 @@ export async function main(argv: string[]): Promise<number> {
   if (tty) process.stderr.write('\n');
   process.stdout.write(formatEvalTable(result));
   if (args.json) await writeFileAtomic(args.json, JSON.stringify(result, null, 2) + '\n');
+  if (args.updateManifest) {
+    await storeRobustness(args.model, result);
+    process.stdout.write(`robustness summary stored in ${args.model}/manifest.json\n`);
+  }
   if (args.report) {
     const files = await writeEvalReport(result, args.report);
     process.stdout.write(`report: ${files.find((f) => f.endsWith('index.html'))}\n`);

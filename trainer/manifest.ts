@@ -34,8 +34,10 @@ export interface ModelManifest {
     validationAccuracy: number;
     perClassAccuracy: number[];
     confusion: number[][];
-    /** Accuracy per robustness suite, written by the robustness summary when available. */
+    /** Mean accuracy per robustness suite (and 'mean' over suites), from `npm run eval`. */
     robustness?: Record<string, number>;
+    /** How the robustness summary was measured (digits per severity, seed). */
+    robustnessNote?: string;
   };
   /** sha256 of every file of the model (weights included), so a loader can verify what it got. */
   files: Record<string, string>;
@@ -107,4 +109,16 @@ export async function readManifest(dir: string): Promise<ModelManifest> {
       cause: err,
     });
   }
+}
+
+/** Stores a robustness summary in an existing manifest (rewritten atomically). */
+export async function writeRobustness(
+  dir: string,
+  robustness: Record<string, number>,
+  note: string,
+): Promise<void> {
+  const manifest = await readManifest(dir);
+  manifest.metrics.robustness = robustness;
+  manifest.metrics.robustnessNote = note;
+  await writeFileAtomic(join(dir, MANIFEST_FILE), JSON.stringify(manifest, null, 2) + '\n');
 }

@@ -7,10 +7,15 @@ import { createRng } from '../preprocess/random.ts';
 import { checkBackendChoice } from './backend-ladder.ts';
 import { choiceFlag, intFlag, isMain, numberFlag, UsageError } from './cli-args.ts';
 import { AUGMENT_PRESETS, defaultTrainConfig, type TrainConfig } from './config.ts';
-import { writeManifest } from './manifest.ts';
+import { runEval, storeRobustness } from './eval-cli.ts';
+import { readManifest, writeManifest } from './manifest.ts';
+import { defaultJobs } from './worker-pool.ts';
 import { ARCHS } from './models.ts';
 import { writeReport } from './report.ts';
 import { finishRun, train } from './train.ts';
+
+/** Test digits per severity for the robustness summary stored in the manifest. */
+const ROBUSTNESS_DIGITS = 1000;
 
 const HELP = `Usage: npm run train -- [options]
 
@@ -99,9 +104,21 @@ export async function main(argv: string[]): Promise<number> {
     write: (s) => process.stdout.write(s),
     tty: Boolean(process.stdout.isTTY),
   });
-  const manifest = await writeManifest(config, result);
-  const report = await writeReport(result, manifest, result.testSet);
+  await writeManifest(config, result);
   await finishRun(result.dir);
+  // The robustness summary in the manifest: every suite on the first 1,000 test digits.
+  process.stdout.write('robustness: scoring the eval suites on 1,000 test digits each...\n');
+  const robustness = await runEval({
+    model: result.dir,
+    suites: 'all',
+    limit: ROBUSTNESS_DIGITS,
+    jobs: config.jobs || defaultJobs(),
+    seed: 1,
+    backend: result.backend.choice,
+    updateManifest: true,
+  });
+  await storeRobustness(result.dir, robustness);
+  const report = await writeReport(result, await readManifest(result.dir), result.testSet);
   process.stdout.write(`wrote ${result.dir}/ (manifest.json, ${report})\n`);
   return 0;
 }
