@@ -86,6 +86,33 @@ export function writeY4m(path: string, frames: GrayImage[], fps: number): void {
   writeFileSync(path, Buffer.concat(parts));
 }
 
+/** A 640x480 camera frame of a five-digit number, for the per-frame benchmark (bench/app.ts). */
+export function benchFrame(): GrayImage {
+  const rng = createRng(640);
+  const page = createPaper(640, 480, 0.88);
+  const digits = mnist([36, 47, 51, 54, 56]).map((d) => d.image);
+  pasteString(
+    page,
+    digits,
+    { x: 90, cy: 240, height: 80, gap: [0.25, 0.25], jitter: 0.02, rotation: 3, darkness: [0.8, 0.9] },
+    rng,
+  );
+  photograph(
+    page,
+    {
+      gradient: 0.2,
+      vignette: 0.1,
+      shadowDepth: 0.2,
+      shadowSoftness: 20,
+      blur: 1,
+      noise: 0.015,
+      quantize: true,
+    },
+    rng,
+  );
+  return page;
+}
+
 export interface FormField {
   box: { x: number; y: number; width: number; height: number };
   text: string;
@@ -182,5 +209,28 @@ export async function toPng(image: GrayImage): Promise<Buffer> {
   for (let i = 0; i < bytes.length; i++) bytes[i] = Math.round(Math.min(1, Math.max(0, image.data[i])) * 255);
   return sharp(bytes, { raw: { width: image.width, height: image.height, channels: 1 } })
     .png({ compressionLevel: 9 })
+    .toBuffer();
+}
+
+/** A PDF with one page per PNG, each drawn full-page at 150 dpi, like a scanner's PDF. */
+export async function pdfOf(pngs: Buffer[]): Promise<Buffer> {
+  const mupdf = await import('mupdf');
+  const doc = new mupdf.PDFDocument();
+  for (const png of pngs) {
+    const image = new mupdf.Image(png);
+    const w = (image.getWidth() * 72) / 150;
+    const h = (image.getHeight() * 72) / 150;
+    const ref = doc.addImage(image);
+    const resources = doc.addObject({ XObject: { Im0: ref } });
+    doc.insertPage(-1, doc.addPage([0, 0, w, h], 0, resources, `q ${w} 0 0 ${h} 0 0 cm /Im0 Do Q`));
+  }
+  return Buffer.from(doc.saveToBuffer('').asUint8Array());
+}
+
+/** A multi-page TIFF of grey images. */
+export async function tiffOf(images: GrayImage[]): Promise<Buffer> {
+  const pngs = await Promise.all(images.map(toPng));
+  return sharp(pngs, { join: { animated: true } })
+    .tiff()
     .toBuffer();
 }

@@ -8,7 +8,7 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, expect, inject, test } from 'vitest';
 import { appUrl, waitForBackend } from './app-page.ts';
 import { launch, PHONE, watch } from './browser.ts';
-import { formPage, stringPhoto, toPng } from './scenes.ts';
+import { formPage, pdfOf, stringPhoto, tiffOf, toPng } from './scenes.ts';
 
 const baseUrl = inject('baseUrl');
 let browser: Browser;
@@ -113,5 +113,40 @@ test('a correction shows in the reading and the export', async () => {
   }[];
   expect(records[0].strings[0].text[0]).toBe(other);
   expect(records[0].strings[0].digits[0].corrected).toEqual({ from: Number(first) });
+  await context.close();
+});
+
+test('PDF and TIFF pages are read one row per page (mupdf, loaded on demand)', async () => {
+  const form = formPage();
+  const photo = stringPhoto();
+  const context = await browser.newContext({ viewport: PHONE });
+  const w = watch(context, baseUrl);
+  const page = await context.newPage();
+  await page.goto(appUrl(baseUrl, 'upload', 'wasm'));
+  await page.getByTestId('upload-input').setInputFiles([
+    {
+      name: 'scan.pdf',
+      mimeType: 'application/pdf',
+      buffer: await pdfOf([await toPng(photo.image), await toPng(form.image)]),
+    },
+    { name: 'scan.tif', mimeType: 'image/tiff', buffer: await tiffOf([photo.image, form.image]) },
+  ]);
+  const rows = page.getByTestId('upload-row');
+  await expect
+    .poll(() => rows.evaluateAll((els) => els.map((e) => e.getAttribute('data-status'))), { timeout: 90_000 })
+    .toEqual(['done', 'done', 'done', 'done']);
+  const seen = await rows.evaluateAll((els) =>
+    els.map((e) => [e.getAttribute('data-file'), e.getAttribute('data-page'), e.getAttribute('data-text')]),
+  );
+  const photoText = photo.texts.join(' ');
+  const formText = form.fields.map((f) => f.text).join(' ');
+  expect(seen).toEqual([
+    ['scan.pdf', '1', photoText],
+    ['scan.pdf', '2', formText],
+    ['scan.tif', '1', photoText],
+    ['scan.tif', '2', formText],
+  ]);
+  expect(w.foreign).toEqual([]);
+  expect(w.errors).toEqual([]);
   await context.close();
 });
