@@ -54,7 +54,8 @@ export function asWasmBackend(backend: unknown, kernelName: string): WasmBackend
     typeof b.dataIdNextNumber !== 'number' ||
     typeof b.makeOutput !== 'function'
   ) {
-    throw new Error(`Expected the 'wasm' backend for ${kernelName} but received ${String(backend)}`);
+    const received = backend == null ? String(backend) : (backend.constructor?.name ?? typeof backend);
+    throw new Error(`Expected the 'wasm' backend (BackendWasm) for ${kernelName} but received ${received}`);
   }
   return b as WasmBackend;
 }

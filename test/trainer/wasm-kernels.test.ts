@@ -337,6 +337,17 @@ describe('unsupported attributes fail with a message naming them', () => {
           ),
       message: /Expected dy of shape \[1, 3, 3, 2\] for Conv2DBackpropFilter but received \[1, 4, 4, 2\]/,
     },
+    {
+      name: 'a kernel handed another backend',
+      run: () =>
+        conv2DBackpropFilter({
+          inputs: { x: tf.zeros([1, 5, 5, 2]), dy: tf.zeros([1, 3, 3, 2]) },
+          backend: tf.findBackend('cpu'),
+          attrs: { strides: 1, pad: 'valid', dataFormat: 'NHWC', filterShape: [3, 3, 2, 2] },
+        }),
+      message:
+        /Expected the 'wasm' backend \(BackendWasm\) for Conv2DBackpropFilter but received MathBackendCPU/,
+    },
   ])('$name', ({ run, message }) => {
     expect(() => tf.tidy(() => run() as tf.Tensor)).toThrow(message);
   });
