@@ -105,6 +105,8 @@ describe('Conv2D gradients match the cpu backend', () => {
     { name: 'stride [2,1] explicit pads', x: [2, 7, 6, 2], filter: [3, 2, 2, 3], strides: [2, 1], pad: [[0, 0], [1, 2], [0, 3], [0, 0]] }, // prettier-ignore
     { name: 'pads wider than the kernel', x: [1, 5, 5, 2], filter: [3, 3, 2, 2], strides: 1, pad: [[0, 0], [3, 3], [3, 3], [0, 0]] }, // prettier-ignore
     { name: '1x1', x: [2, 5, 5, 4], filter: [1, 1, 4, 3], strides: 1, pad: 'valid' },
+    { name: 'even kernel same', x: [2, 7, 7, 3], filter: [2, 2, 3, 4], strides: 1, pad: 'same' },
+    { name: 'even kernel same stride 2', x: [2, 8, 9, 3], filter: [4, 4, 3, 2], strides: 2, pad: 'same' },
     { name: "the seeds' conv 32->64", x: [1, 26, 26, 32], filter: [3, 3, 32, 64], strides: 1, pad: 'valid' },
     { name: "the seeds' first conv", x: [4, 28, 28, 1], filter: [3, 3, 1, 32], strides: 1, pad: 'valid' },
   ];
