@@ -27,7 +27,7 @@ export interface BinaryImage {
 export interface BinarizeOptions {
   /** Which side the ink is on; 'auto' asks detectPagePolarity. */
   polarity: Polarity | 'auto';
-  /** Side of the blocks whose mean grey samples the paper level, pixels; 0 picks 1/100 of the shorter side. */
+  /** Side of the blocks whose mean grey samples the paper level, pixels; 0 picks 1/60 of the shorter side. */
   blockSize: number;
   /**
    * Half-width of the opening window, in blocks; 0 makes the window 1/4 of the shorter side. The window,
@@ -69,8 +69,8 @@ export interface Binarization {
   mask: BinaryImage;
   /** Per pixel: inkContrast against the estimated paper level (negative where lighter than paper). */
   contrast: Float32Array;
-  /** Per pixel: the paper's brightness that contrast is relative to (1 for light ink, absolute contrast). */
-  paper: Float32Array;
+  /** With binarizeUnchecked's faintFraction: the pixels above that fraction of the thresholds. */
+  faint: BinaryImage | null;
   background: BackgroundGrid;
   /** Contrast a pixel needed to be ink (besides standing noiseFactor * noise above the paper). */
   threshold: number;
@@ -124,7 +124,7 @@ function boxMean(image: GrayImage, r: number): Float32Array {
 }
 
 /** Pixels the polarity vote looks at, at most: it is a global decision, detail is waste. */
-const POLARITY_PIXELS = 40_000;
+const POLARITY_PIXELS = 12_000;
 
 /**
  * detectPolarity on a copy with the illumination flattened. detectPolarity alone takes the median grey
@@ -133,7 +133,10 @@ const POLARITY_PIXELS = 40_000;
  * and adding back the page mean leaves the strokes as the only strong deviations.
  */
 export function detectPagePolarity(image: GrayImage): Polarity {
-  checkImage(image);
+  return pagePolarity(checkImage(image));
+}
+
+function pagePolarity(image: GrayImage): Polarity {
   let img = image;
   while (img.width * img.height > POLARITY_PIXELS && Math.min(img.width, img.height) >= 64) {
     img = halve(img);
@@ -169,9 +172,9 @@ export function halve(image: GrayImage): GrayImage {
   return { width: w, height: h, data: out };
 }
 
-/** Block side used when options.blockSize is 0: fine, so that the paper level follows sharp shadows. */
+/** Block side used when options.blockSize is 0: fine enough (1/60 of the shorter side) to follow sharp shadows. */
 export function autoBlockSize(width: number, height: number): number {
-  return Math.max(2, Math.round(Math.min(width, height) / 100));
+  return Math.max(2, Math.round(Math.min(width, height) / 60));
 }
 
 /**
@@ -188,73 +191,102 @@ export function autoBackgroundRadius(width: number, height: number, block: numbe
  * van Herk / Gil-Werman algorithm: three comparisons per value whatever the window.
  */
 function morph(values: Float32Array, cols: number, rows: number, r: number, useMax: boolean): void {
-  const longest = Math.max(cols, rows);
   const k = 2 * r + 1;
-  const padded = new Float32Array(longest + 2 * r + k);
-  const g = new Float32Array(padded.length);
-  const h = new Float32Array(padded.length);
-  const line = new Float32Array(longest);
-  const pass = (n: number, start: number, stride: number, count: number, countStride: number): void => {
-    const fill = useMax ? -Infinity : Infinity;
-    // Pad to whole blocks of k so that every window spans exactly two blocks' prefix and suffix.
-    const len = Math.ceil((n + 2 * r) / k) * k;
-    for (let c = 0; c < count; c++) {
-      const base = start + c * countStride;
-      for (let i = 0; i < n; i++) line[i] = values[base + i * stride];
-      padded.fill(fill, 0, len);
-      padded.set(line.subarray(0, n), r);
-      if (useMax) {
-        // Dilation continues the signal past the ends by odd reflection, so that an opened ramp stays a
-        // ramp up to the border (with the window clipped, the last r values would be cut flat, and the
-        // dark end of a lighting gradient would read as ink). Only ink-free (eroded) values get mirrored.
-        for (let k = 1; k <= r; k++) {
-          padded[r - k] = 2 * line[0] - line[Math.min(k, n - 1)];
-          padded[r + n - 1 + k] = 2 * line[n - 1] - line[Math.max(0, n - 1 - k)];
-        }
-      }
-      for (let b = 0; b < len; b += k) {
-        g[b] = padded[b];
-        for (let i = b + 1; i < b + k; i++) {
-          const v = padded[i];
-          g[i] = useMax ? (v > g[i - 1] ? v : g[i - 1]) : v < g[i - 1] ? v : g[i - 1];
-        }
-        h[b + k - 1] = padded[b + k - 1];
-        for (let i = b + k - 2; i >= b; i--) {
-          const v = padded[i];
-          h[i] = useMax ? (v > h[i + 1] ? v : h[i + 1]) : v < h[i + 1] ? v : h[i + 1];
-        }
-      }
-      // Output i covers padded [i, i + 2r], i.e. the original [i - r, i + r].
-      for (let i = 0; i < n; i++) {
-        const a = h[i];
-        const b = g[i + 2 * r];
-        values[base + i * stride] = useMax ? (a > b ? a : b) : a < b ? a : b;
-      }
+  const longest = Math.max(cols, rows);
+  const size = Math.ceil((longest + 2 * r) / k) * k;
+  const buffers = { padded: new Float32Array(size), g: new Float32Array(size), h: new Float32Array(size) };
+  for (let j = 0; j < rows; j++) morphLine(values, j * cols, 1, cols, r, useMax, buffers);
+  for (let i = 0; i < cols; i++) morphLine(values, i, cols, rows, r, useMax, buffers);
+}
+
+interface MorphBuffers {
+  padded: Float32Array;
+  g: Float32Array;
+  h: Float32Array;
+}
+
+/** One line of morph: n values from `start`, `stride` apart, replaced by their windowed min or max. */
+function morphLine(
+  values: Float32Array,
+  start: number,
+  stride: number,
+  n: number,
+  r: number,
+  useMax: boolean,
+  { padded, g, h }: MorphBuffers,
+): void {
+  const k = 2 * r + 1;
+  // Pad to whole blocks of k so that every window spans one block's suffix and the next one's prefix.
+  const len = Math.ceil((n + 2 * r) / k) * k;
+  const sign = useMax ? -1 : 1;
+  // Work on sign * value so that both operations are a min.
+  for (let i = 0; i < n; i++) padded[r + i] = sign * values[start + i * stride];
+  if (useMax) {
+    // Dilation continues the signal past the ends by odd reflection, so that an opened ramp stays a
+    // ramp up to the border (with the window clipped, the last r values would be cut flat, and the
+    // dark end of a lighting gradient would read as ink). Only ink-free (eroded) values get mirrored.
+    for (let q = 1; q <= r; q++) {
+      padded[r - q] = 2 * padded[r] - padded[r + Math.min(q, n - 1)];
+      padded[r + n - 1 + q] = 2 * padded[r + n - 1] - padded[r + Math.max(0, n - 1 - q)];
     }
-  };
-  pass(cols, 0, 1, rows, cols);
-  pass(rows, 0, cols, cols, 1);
+  } else {
+    for (let q = 0; q < r; q++) padded[q] = Infinity;
+    for (let q = r + n; q < r + n + r; q++) padded[q] = Infinity;
+  }
+  for (let q = 2 * r + n; q < len; q++) padded[q] = Infinity;
+  for (let b = 0; b < len; b += k) {
+    let m = padded[b];
+    g[b] = m;
+    for (let i = b + 1; i < b + k; i++) {
+      const v = padded[i];
+      if (v < m) m = v;
+      g[i] = m;
+    }
+    m = padded[b + k - 1];
+    h[b + k - 1] = m;
+    for (let i = b + k - 2; i >= b; i--) {
+      const v = padded[i];
+      if (v < m) m = v;
+      h[i] = m;
+    }
+  }
+  // Output i covers padded [i, i + 2r], i.e. the original [i - r, i + r].
+  for (let i = 0; i < n; i++) {
+    const a = h[i];
+    const c = g[i + 2 * r];
+    values[start + i * stride] = sign * (a < c ? a : c);
+  }
 }
 
 /** 3x3 mean (clipped at the borders), in place. */
 function smooth3(values: Float32Array, cols: number, rows: number): void {
   const tmp = new Float32Array(values.length);
   for (let j = 0; j < rows; j++) {
+    const row = j * cols;
     for (let i = 0; i < cols; i++) {
-      const lo = Math.max(0, i - 1);
-      const hi = Math.min(cols - 1, i + 1);
-      let acc = 0;
-      for (let k = lo; k <= hi; k++) acc += values[j * cols + k];
-      tmp[j * cols + i] = acc / (hi - lo + 1);
+      let acc = values[row + i];
+      let n = 1;
+      if (i > 0) {
+        acc += values[row + i - 1];
+        n++;
+      }
+      if (i < cols - 1) {
+        acc += values[row + i + 1];
+        n++;
+      }
+      tmp[row + i] = acc / n;
     }
   }
   for (let j = 0; j < rows; j++) {
-    const lo = Math.max(0, j - 1);
-    const hi = Math.min(rows - 1, j + 1);
+    const up = j > 0 ? (j - 1) * cols : -1;
+    const down = j < rows - 1 ? (j + 1) * cols : -1;
+    const n = 1 + (up >= 0 ? 1 : 0) + (down >= 0 ? 1 : 0);
+    const row = j * cols;
     for (let i = 0; i < cols; i++) {
-      let acc = 0;
-      for (let k = lo; k <= hi; k++) acc += tmp[k * cols + i];
-      values[j * cols + i] = acc / (hi - lo + 1);
+      let acc = tmp[row + i];
+      if (up >= 0) acc += tmp[up + i];
+      if (down >= 0) acc += tmp[down + i];
+      values[row + i] = acc / n;
     }
   }
 }
@@ -340,50 +372,81 @@ export function inkContrast(v: number, bgUp: number, dark: boolean): number {
 }
 
 /**
- * Contrast of every pixel against the grid, interpolated bilinearly: per row, the grid is interpolated
- * vertically once, then walked linearly from block centre to block centre.
+ * Contrast (see inkContrast) and paper level of row y against the grid, interpolated bilinearly: the
+ * grid is interpolated vertically once per row, then walked linearly from block centre to block centre
+ * (the reciprocal of the paper level too, which is close to linear within a block and saves a division
+ * per pixel).
  */
-function contrastMap(
-  image: GrayImage,
-  polarity: Polarity,
-  grid: BackgroundGrid,
-  paper: Float32Array,
-): Float32Array {
-  const { width, height, data } = image;
-  const out = new Float32Array(width * height);
-  const dark = polarity === 'dark-on-light';
-  const { cols, rows, block, values } = grid;
-  const rowBg = new Float32Array(cols);
-  const half = (block - 1) / 2;
-  for (let y = 0; y < height; y++) {
+class ContrastRows {
+  private readonly rowBg: Float32Array;
+  private readonly rowInv: Float32Array;
+  private readonly dark: boolean;
+  private readonly half: number;
+
+  constructor(
+    private readonly image: GrayImage,
+    polarity: Polarity,
+    private readonly grid: BackgroundGrid,
+  ) {
+    this.rowBg = new Float32Array(grid.cols);
+    this.rowInv = new Float32Array(grid.cols);
+    this.dark = polarity === 'dark-on-light';
+    this.half = (grid.block - 1) / 2;
+  }
+
+  /** Fills contrast[0..width) and paper[0..width) for row y. */
+  row(y: number, contrast: Float32Array, paper: Float32Array): void {
+    const { width, data } = this.image;
+    const { cols, rows, block, values } = this.grid;
+    const { rowBg, rowInv, dark, half } = this;
     const gy = Math.min(rows - 1, Math.max(0, (y + 0.5) / block - 0.5));
     const j0 = gy | 0;
     const j1 = Math.min(rows - 1, j0 + 1);
     const fy = gy - j0;
-    for (let i = 0; i < cols; i++) rowBg[i] = values[j0 * cols + i] * (1 - fy) + values[j1 * cols + i] * fy;
+    for (let i = 0; i < cols; i++) {
+      const bg = values[j0 * cols + i] * (1 - fy) + values[j1 * cols + i] * fy;
+      rowBg[i] = dark ? 1 - bg : bg;
+      rowInv[i] = 1 / Math.max(MIN_PAPER, 1 - bg);
+    }
     const p = y * width;
     // Flat before the first block centre and after the last; linear between consecutive centres.
     let x = 0;
-    const firstEnd = Math.min(width, Math.ceil(half));
-    for (; x < firstEnd; x++) {
-      out[p + x] = inkContrast(data[p + x], rowBg[0], dark);
-      paper[p + x] = dark ? 1 - rowBg[0] : 1;
-    }
-    for (let i = 0; i + 1 < cols; i++) {
-      const end = Math.min(width, Math.ceil(half + (i + 1) * block));
-      const step = (rowBg[i + 1] - rowBg[i]) / block;
-      let bg = rowBg[i] + (x - half - i * block) * step;
-      for (; x < end; x++, bg += step) {
-        out[p + x] = inkContrast(data[p + x], bg, dark);
-        paper[p + x] = dark ? 1 - bg : 1;
+    let seg = 0;
+    let level = rowBg[0];
+    let inv = rowInv[0];
+    let dLevel = 0;
+    let dInv = 0;
+    let end = Math.min(width, Math.ceil(half));
+    for (;;) {
+      if (dark) {
+        for (; x < end; x++, level += dLevel, inv += dInv) {
+          contrast[x] = 1 - data[p + x] * inv;
+          paper[x] = level;
+        }
+      } else {
+        for (; x < end; x++, level += dLevel) {
+          contrast[x] = data[p + x] - level;
+          paper[x] = 1;
+        }
+      }
+      if (x >= width) break;
+      if (seg + 1 < cols) {
+        end = Math.min(width, Math.ceil(half + (seg + 1) * block));
+        dLevel = (rowBg[seg + 1] - rowBg[seg]) / block;
+        dInv = (rowInv[seg + 1] - rowInv[seg]) / block;
+        const t = x - half - seg * block;
+        level = rowBg[seg] + t * dLevel;
+        inv = rowInv[seg] + t * dInv;
+        seg++;
+      } else {
+        end = width;
+        level = rowBg[cols - 1];
+        inv = rowInv[cols - 1];
+        dLevel = 0;
+        dInv = 0;
       }
     }
-    for (; x < width; x++) {
-      out[p + x] = inkContrast(data[p + x], rowBg[cols - 1], dark);
-      paper[p + x] = dark ? 1 - rowBg[cols - 1] : 1;
-    }
   }
-  return out;
 }
 
 const HIST_BINS = 1024;
@@ -417,26 +480,22 @@ function histSigma(hist: Uint32Array, n: number): number {
 
 /**
  * Noise (robust sigma of the absolute contrast, contrast x paper, since sensor noise does not dim with
- * the light) and peak of the contrast, from histograms of every other row (half the work; they are
- * statistics of many thousands of pixels either way).
+ * the light) and peak of the contrast, from histograms of every few rows (they are statistics of many
+ * thousands of pixels either way).
  */
-function contrastStats(
-  contrast: Float32Array,
-  paper: Float32Array,
-  width: number,
-  height: number,
-): ContrastStats {
+function contrastStats(rows: ContrastRows, width: number, height: number): ContrastStats {
   const rel = new Uint32Array(HIST_BINS);
   const abs = new Uint32Array(HIST_BINS);
-  const rowStep = height >= 64 ? 2 : 1;
+  const rowStep = height >= 128 ? 4 : height >= 64 ? 2 : 1;
+  const c = new Float32Array(width);
+  const paper = new Float32Array(width);
   let n = 0;
   for (let y = 0; y < height; y += rowStep) {
-    const p = y * width;
+    rows.row(y, c, paper);
     for (let x = 0; x < width; x++) {
-      const c = contrast[p + x];
-      const b = ((c - HIST_LO) * HIST_SCALE) | 0;
+      const b = ((c[x] - HIST_LO) * HIST_SCALE) | 0;
       rel[b < 0 ? 0 : b >= HIST_BINS ? HIST_BINS - 1 : b]++;
-      const a = ((c * paper[p + x] - HIST_LO) * HIST_SCALE) | 0;
+      const a = ((c[x] * paper[x] - HIST_LO) * HIST_SCALE) | 0;
       abs[a < 0 ? 0 : a >= HIST_BINS ? HIST_BINS - 1 : a]++;
     }
     n += width;
@@ -444,7 +503,7 @@ function contrastStats(
   let top = HIST_BINS - 1;
   let above = rel[top];
   // The strongest contrast that enough pixels reach to be more than a few noise outliers.
-  const need = Math.max(PEAK_MIN_PIXELS * (n / contrast.length), n * PEAK_SHARE);
+  const need = Math.max((PEAK_MIN_PIXELS * n) / (width * height), n * PEAK_SHARE);
   while (top > 0 && above < need) above += rel[--top];
   return { sigma: histSigma(abs, n), peak: HIST_LO + (top + 0.5) * HIST_STEP };
 }
@@ -461,34 +520,48 @@ export function binarize(image: GrayImage, options: Partial<BinarizeOptions> = {
   return binarizeUnchecked(image, opts);
 }
 
-/** binarize without input checks, for callers that have validated image and options already. */
-export function binarizeUnchecked(image: GrayImage, opts: BinarizeOptions): Binarization {
+/**
+ * binarize without input checks, for callers that have validated image and options already. With
+ * faintFraction > 0 it also returns `faint`: the pixels above that fraction of both thresholds (where
+ * a faint ruling, broken up into dashes at the full threshold, is still continuous).
+ */
+export function binarizeUnchecked(image: GrayImage, opts: BinarizeOptions, faintFraction = 0): Binarization {
   const { width, height } = image;
-  const polarity = opts.polarity === 'auto' ? detectPagePolarity(image) : opts.polarity;
+  const polarity = opts.polarity === 'auto' ? pagePolarity(image) : opts.polarity;
   const block = opts.blockSize > 0 ? opts.blockSize : autoBlockSize(width, height);
   const radius =
     opts.backgroundRadius > 0 ? opts.backgroundRadius : autoBackgroundRadius(width, height, block);
   const background = estimateBackground(image, polarity, block, radius);
-  const paper = new Float32Array(width * height);
-  const contrast = contrastMap(image, polarity, background, paper);
-  const stats = contrastStats(contrast, paper, width, height);
+  const rows = new ContrastRows(image, polarity, background);
+  const stats = contrastStats(rows, width, height);
   const noise = stats.sigma;
   const peakContrast = stats.peak;
-  const mask = new Uint8Array(width * height);
   const threshold = Math.max(opts.minContrast, opts.peakFraction * peakContrast);
   const noiseFloor = opts.noiseFactor * noise;
   const blank = peakContrast < opts.minPageContrast || peakContrast < threshold;
-  if (!blank) {
-    for (let i = 0; i < contrast.length; i++) {
-      const c = contrast[i];
-      mask[i] = c > threshold && c * paper[i] > noiseFloor ? 1 : 0;
+  const contrast = new Float32Array(width * height);
+  const mask = new Uint8Array(width * height);
+  const faint = faintFraction > 0 ? new Uint8Array(width * height) : null;
+  const faintThreshold = faintFraction * threshold;
+  const faintFloor = faintFraction * noiseFloor;
+  const paper = new Float32Array(width);
+  for (let y = 0; y < height; y++) {
+    const p = y * width;
+    const c = contrast.subarray(p, p + width);
+    rows.row(y, c, paper);
+    if (blank) continue;
+    for (let x = 0; x < width; x++) {
+      const v = c[x];
+      const a = v * paper[x];
+      mask[p + x] = v > threshold && a > noiseFloor ? 1 : 0;
+      if (faint) faint[p + x] = v > faintThreshold && a > faintFloor ? 1 : 0;
     }
   }
   return {
     polarity,
     mask: { width, height, data: mask },
+    faint: faint ? { width, height, data: faint } : null,
     contrast,
-    paper,
     background,
     threshold,
     noise,

@@ -16,7 +16,6 @@ import {
   binarizeUnchecked,
   checkBinarizeOptions,
   defaultBinarizeOptions,
-  detectPagePolarity,
   inkContrast,
   type BackgroundGrid,
   type BinarizeOptions,
@@ -69,7 +68,8 @@ export interface LocateOptions {
   polarity: Polarity | 'auto';
   /**
    * Integer factor the page is shrunk by for analysis; 0 picks it from minDigitHeight (a digit keeps at
-   * least 8 analysis pixels). Digits are always cropped from the full-resolution image.
+   * least 5 analysis pixels, so 3 for the default 16). Digits are always cropped from the full-resolution
+   * image.
    */
   analysisScale: number;
   /** Shortest digit, pixels of the input image. */
@@ -119,14 +119,14 @@ export const defaultLocateOptions: LocateOptions = {
 /** Analysis never shrinks a page below this many pixels on its shorter side. */
 const MIN_ANALYSIS_SIDE = 64;
 /** Pixels a digit keeps in the analysis image when analysisScale is auto. */
-const ANALYSIS_DIGIT_PIXELS = 8;
+const ANALYSIS_DIGIT_PIXELS = 5;
 const MAX_AUTO_SCALE = 4;
 /** Ink value (after stretching to the digit's stroke contrast) that counts toward the reported box. */
 const BOX_INK = 0.25;
 /** Percentile of a digit's ink contrast that maps to full ink (1): strokes saturate, as in MNIST. */
 const STROKE_PERCENTILE = 0.8;
 /** Lines are searched at this fraction of the ink threshold (and of the noise floor). */
-const LINE_THRESHOLD = 0.5;
+const LINE_THRESHOLD = 0.35;
 /** A split cut may cross at most this many strokes' width of ink (touching digits meet in about one). */
 const SPLIT_MAX_STROKES = 1.6;
 /** Blobs wider than this multiple of maxAspect are split even through thick ink (two 0s side by side meet
@@ -184,29 +184,28 @@ function shrink(image: GrayImage, f: number): GrayImage {
   const w = Math.ceil(W / f);
   const h = Math.ceil(H / f);
   const out = new Float32Array(w * h);
-  if (f === 2 && W % 2 === 0 && H % 2 === 0) {
-    // The common case (camera frames): two rows at a time, no index tables.
-    for (let y = 0; y < h; y++) {
-      let a = 2 * y * W;
-      let b = a + W;
-      const o = y * w;
-      for (let x = 0; x < w; x++, a += 2, b += 2)
-        out[o + x] = (data[a] + data[a + 1] + data[b] + data[b + 1]) * 0.25;
-    }
-    return { width: w, height: h, data: out };
-  }
-  const xmap = new Int32Array(W);
-  for (let x = 0; x < W; x++) xmap[x] = (x / f) | 0;
-  for (let y = 0; y < H; y++) {
-    const o = ((y / f) | 0) * w;
-    const p = y * W;
-    for (let x = 0; x < W; x++) out[o + xmap[x]] += data[p + x];
-  }
+  const full = Math.floor(W / f);
   const lastW = W - (w - 1) * f;
-  const lastH = H - (h - 1) * f;
   for (let y = 0; y < h; y++) {
-    const ch = y === h - 1 ? lastH : f;
-    for (let x = 0; x < w; x++) out[y * w + x] /= ch * (x === w - 1 ? lastW : f);
+    const o = y * w;
+    const rows = Math.min(f, H - y * f);
+    for (let r = 0; r < rows; r++) {
+      const p = (y * f + r) * W;
+      // Whole blocks: f consecutive pixels each (no index tables, no scattered writes).
+      for (let x = 0, a = p; x < full; x++, a += f) {
+        let acc = data[a];
+        for (let k = 1; k < f; k++) acc += data[a + k];
+        out[o + x] += acc;
+      }
+      if (full < w) {
+        let acc = 0;
+        for (let a = p + full * f; a < p + W; a++) acc += data[a];
+        out[o + full] += acc;
+      }
+    }
+    const norm = 1 / (rows * f);
+    for (let x = 0; x < full; x++) out[o + x] *= norm;
+    if (full < w) out[o + full] /= rows * lastW;
   }
   return { width: w, height: h, data: out };
 }
@@ -720,23 +719,22 @@ export function locate(image: GrayImage, options: Partial<LocateOptions> = {}): 
   checkLocateOptions(opts);
   const f = analysisScaleFor(image.width, image.height, opts);
   const small = analysisImage(image, f);
-  const polarity = opts.polarity === 'auto' ? detectPagePolarity(small) : opts.polarity;
+
+  // Lines are searched at a fraction of the thresholds: a faint ruling breaks up into dashes at full.
+  const bin = binarizeUnchecked(
+    small,
+    { ...defaultBinarizeOptions, ...opts.binarize, polarity: opts.polarity },
+    opts.removeLines ? LINE_THRESHOLD : 0,
+  );
+  const polarity = bin.polarity;
   const empty: LocateResult = { polarity, strings: [], digits: [] };
-  const bin = binarizeUnchecked(small, { ...defaultBinarizeOptions, ...opts.binarize, polarity });
   if (bin.blank) return empty;
   const aw = small.width;
   const ah = small.height;
   let mask = bin.mask;
   let lines: Uint8Array | null = null;
-  if (opts.removeLines) {
-    // Lines are searched at half the ink threshold: a faint ruling breaks up into dashes at the full one.
-    const low = new Uint8Array(aw * ah);
-    const t = LINE_THRESHOLD * bin.threshold;
-    const floor =
-      LINE_THRESHOLD * (opts.binarize.noiseFactor ?? defaultBinarizeOptions.noiseFactor) * bin.noise;
-    for (let i = 0; i < low.length; i++)
-      low[i] = bin.contrast[i] > t && bin.contrast[i] * bin.paper[i] > floor ? 1 : 0;
-    const r = removeLines({ width: aw, height: ah, data: low }, opts.lines);
+  if (bin.faint) {
+    const r = removeLines(bin.faint, opts.lines);
     if (r.removed > 0) {
       lines = r.lines;
       const data = mask.data.slice();
