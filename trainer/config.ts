@@ -63,7 +63,7 @@ export const defaultTrainConfig: TrainConfig = {
   out: 'models/default',
   arch: DEFAULT_ARCH,
   augment: 'default',
-  epochs: 10,
+  epochs: 7,
   batchSize: 64,
   learningRate: 0.002,
   warmupEpochs: 1,
