@@ -150,3 +150,31 @@ test('PDF and TIFF pages are read one row per page (mupdf, loaded on demand)', a
   expect(w.errors).toEqual([]);
   await context.close();
 });
+
+test('cancel stops the batch: the running file and the queued ones are marked cancelled', async () => {
+  const context = await browser.newContext({ viewport: PHONE });
+  const page = await context.newPage();
+  await page.goto(appUrl(baseUrl, 'upload', 'wasm'));
+  await waitForBackend(page);
+  const png = await toPng(formPage().image);
+  await page
+    .getByTestId('upload-input')
+    .setInputFiles(
+      Array.from({ length: 6 }, (_, i) => ({ name: `form-${i}.png`, mimeType: 'image/png', buffer: png })),
+    );
+  await page.getByRole('button', { name: 'Cancel' }).click();
+  const rows = page.getByTestId('upload-row');
+  await expect
+    .poll(() => rows.evaluateAll((els) => els.map((e) => e.getAttribute('data-status'))), { timeout: 30_000 })
+    .toSatisfy(
+      (s: string[]) =>
+        s.length === 6 && s.every((x) => x === 'done' || x === 'cancelled') && s.at(-1) === 'cancelled',
+    );
+  await expect.poll(() => page.getByRole('button', { name: 'Cancel' }).count()).toBe(0);
+  // The engine comes back for the next batch.
+  await page
+    .getByTestId('upload-input')
+    .setInputFiles([{ name: 'again.png', mimeType: 'image/png', buffer: await toPng(stringPhoto().image) }]);
+  await expect.poll(() => rows.nth(6).getAttribute('data-status'), { timeout: 60_000 }).toBe('done');
+  await context.close();
+});

@@ -9,13 +9,16 @@ import { selectBackend } from './backend-ladder.ts';
 
 const DIGIT_SIZE = 784;
 /**
- * Batches are padded up to one of these sizes: GPU backends compile a program per input shape, so a
- * camera whose digit count changes every frame would otherwise compile all the time.
+ * On GPU backends batches are padded up to one of these sizes: they compile a program per input shape,
+ * so a camera whose digit count changes every frame would otherwise compile all the time. WASM and CPU
+ * compile nothing, and padding would only add work.
  */
 const BATCH_BUCKETS = [1, 4, 16, 64, 256];
+const MAX_BATCH = BATCH_BUCKETS[BATCH_BUCKETS.length - 1];
+const COMPILING_BACKENDS: readonly BackendName[] = ['webgl', 'webgpu'];
 
 function bucketFor(count: number): number {
-  return BATCH_BUCKETS.find((b) => b >= count) ?? BATCH_BUCKETS[BATCH_BUCKETS.length - 1];
+  return BATCH_BUCKETS.find((b) => b >= count) ?? MAX_BATCH;
 }
 
 export class Engine {
@@ -39,7 +42,8 @@ export class Engine {
     const t1 = performance.now();
     const engine = new Engine(model, { backend, attempts, loadMs: t1 - t0, warmupMs: 0 });
     // Warm up the batch sizes a camera frame uses, so that the first frames do not stall on compiling.
-    for (const n of BATCH_BUCKETS.slice(0, 3)) await engine.classify(new Float32Array(n * DIGIT_SIZE), n);
+    const warm = COMPILING_BACKENDS.includes(backend) ? BATCH_BUCKETS.slice(0, 3) : [1];
+    for (const n of warm) await engine.classify(new Float32Array(n * DIGIT_SIZE), n);
     engine.info.warmupMs = performance.now() - t1;
     return engine;
   }
@@ -58,12 +62,13 @@ export class Engine {
       );
     }
     const out = new Float32Array(count * 10);
-    const max = BATCH_BUCKETS[BATCH_BUCKETS.length - 1];
-    for (let start = 0; start < count; start += max) {
-      const n = Math.min(max, count - start);
-      const size = bucketFor(n);
-      const input = new Float32Array(size * DIGIT_SIZE);
-      input.set(digits.subarray(start * DIGIT_SIZE, (start + n) * DIGIT_SIZE));
+    const pad = COMPILING_BACKENDS.includes(this.backend);
+    for (let start = 0; start < count; start += MAX_BATCH) {
+      const n = Math.min(MAX_BATCH, count - start);
+      const size = pad ? bucketFor(n) : n;
+      const chunk = digits.subarray(start * DIGIT_SIZE, (start + n) * DIGIT_SIZE);
+      const input = size === n ? chunk : new Float32Array(size * DIGIT_SIZE);
+      if (input !== chunk) input.set(chunk);
       const probs = tf.tidy(() => this.model.predict(tf.tensor4d(input, [size, 28, 28, 1])) as tf.Tensor);
       try {
         const data = (await probs.data()) as Float32Array;
