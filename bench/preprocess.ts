@@ -6,8 +6,11 @@
  *   npx tsx bench/preprocess.ts
  *   import { runPreprocessBench } from './preprocess.ts'
  *
- * Medians of timed runs after warm-up runs, one process, one core.
+ * Medians of timed runs after warm-up runs, one process, one core. The machines here are shared: each
+ * row's note also gives the process CPU time per call (process.cpuUsage over the timed runs), which other
+ * processes inflate much less than the wall-clock median, and the load average at the time.
  */
+import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { invert } from '../preprocess/image.ts';
 import { locate } from '../preprocess/locate.ts';
@@ -24,6 +27,15 @@ export interface PreprocessBenchOptions {
 
 export const defaultPreprocessBenchOptions: PreprocessBenchOptions = { runs: 200, warmup: 30 };
 
+async function measure(name: string, fn: () => unknown, runs: number, warmup: number): Promise<BenchRow> {
+  for (let i = 0; i < warmup; i++) fn();
+  const before = process.cpuUsage();
+  const medianMs = await timeMedian(fn, runs, 0);
+  const used = process.cpuUsage(before);
+  const cpuMs = (used.user + used.system) / 1000 / runs;
+  return { name, medianMs, runs, note: `cpu ${cpuMs.toFixed(2)} ms/call, load ${loadavg()[0].toFixed(1)}` };
+}
+
 export async function runPreprocessBench(options: Partial<PreprocessBenchOptions> = {}): Promise<BenchRow[]> {
   const { runs, warmup } = { ...defaultPreprocessBenchOptions, ...options };
   const sample = readMnistTest(5);
@@ -33,11 +45,7 @@ export async function runPreprocessBench(options: Partial<PreprocessBenchOptions
   const paper = createPaper(100, 100, 1);
   pasteDigit(paper, sample[0].image, { cx: 50, cy: 50, scale: 3.5, rotation: 0, darkness: 1 });
   const crop = invert(paper);
-  rows.push({
-    name: 'normalize, one 100x100 crop',
-    medianMs: await timeMedian(() => normalize(crop), runs, warmup),
-    runs,
-  });
+  rows.push(await measure('normalize, one 100x100 crop', () => normalize(crop), runs, warmup));
 
   for (const count of [1, 3, 5]) {
     const scene = renderScene(
@@ -50,12 +58,13 @@ export async function runPreprocessBench(options: Partial<PreprocessBenchOptions
       createRng(100 + count),
     );
     const found = locate(scene.image).digits.length;
-    rows.push({
-      name: `locate + normalize, 640x480, ${count} digit${count > 1 ? 's' : ''}`,
-      medianMs: await timeMedian(() => locate(scene.image), runs, warmup),
+    const row = await measure(
+      `locate + normalize, 640x480, ${count} digit${count > 1 ? 's' : ''}`,
+      () => locate(scene.image),
       runs,
-      note: `${found} found`,
-    });
+      warmup,
+    );
+    rows.push({ ...row, note: `${found} found, ${row.note}` });
   }
   return rows;
 }

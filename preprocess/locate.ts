@@ -192,10 +192,16 @@ function shrink(image: GrayImage, f: number): GrayImage {
     for (let r = 0; r < rows; r++) {
       const p = (y * f + r) * W;
       // Whole blocks: f consecutive pixels each (no index tables, no scattered writes).
-      for (let x = 0, a = p; x < full; x++, a += f) {
-        let acc = data[a];
-        for (let k = 1; k < f; k++) acc += data[a + k];
-        out[o + x] += acc;
+      if (f === 2) {
+        for (let x = 0, a = p; x < full; x++, a += 2) out[o + x] += data[a] + data[a + 1];
+      } else if (f === 3) {
+        for (let x = 0, a = p; x < full; x++, a += 3) out[o + x] += data[a] + data[a + 1] + data[a + 2];
+      } else {
+        for (let x = 0, a = p; x < full; x++, a += f) {
+          let acc = data[a];
+          for (let k = 1; k < f; k++) acc += data[a + k];
+          out[o + x] += acc;
+        }
       }
       if (full < w) {
         let acc = 0;
@@ -650,27 +656,37 @@ function cropCandidate(ctx: CropContext, c: Candidate): { box: Box; ink: GrayIma
   const cell = block * f;
   const hist = new Uint32Array(256);
   let counted = 0;
+  // Per column of the crop: its keep-mask column and its place between grid nodes.
+  const kx = new Int32Array(cw);
+  const gi0 = new Int32Array(cw);
+  const gi1 = new Int32Array(cw);
+  const gfx = new Float32Array(cw);
+  for (let x = X0; x < X1; x++) {
+    kx[x - X0] = Math.min(kw - 1, ((x / f) | 0) - ax0);
+    const gx = Math.min(cols - 1, Math.max(0, (x + 0.5) / cell - 0.5));
+    gi0[x - X0] = gx | 0;
+    gi1[x - X0] = Math.min(cols - 1, (gx | 0) + 1);
+    gfx[x - X0] = gx - (gx | 0);
+  }
+  const threshold = ctx.threshold;
   for (let y = Y0; y < Y1; y++) {
     const ky = Math.min(kh - 1, ((y / f) | 0) - ay0) * kw;
     const gy = Math.min(rows - 1, Math.max(0, (y + 0.5) / cell - 0.5));
-    const j0 = gy | 0;
-    const j1 = Math.min(rows - 1, j0 + 1);
-    const fy = gy - j0;
-    for (let x = X0; x < X1; x++) {
-      if (!keep[ky + Math.min(kw - 1, ((x / f) | 0) - ax0)]) continue;
-      const gx = Math.min(cols - 1, Math.max(0, (x + 0.5) / cell - 0.5));
-      const i0 = gx | 0;
-      const i1 = Math.min(cols - 1, i0 + 1);
-      const fx = gx - i0;
-      const bg =
-        (values[j0 * cols + i0] * (1 - fx) + values[j0 * cols + i1] * fx) * (1 - fy) +
-        (values[j1 * cols + i0] * (1 - fx) + values[j1 * cols + i1] * fx) * fy;
-      const v = src[y * W + x];
-      const cst = inkContrast(v, bg, dark);
+    const r0 = (gy | 0) * cols;
+    const r1 = Math.min(rows - 1, (gy | 0) + 1) * cols;
+    const fy = gy - (gy | 0);
+    const row = y * W + X0;
+    const o = (y - Y0) * cw;
+    for (let x = 0; x < cw; x++) {
+      if (!keep[ky + kx[x]]) continue;
+      const fx = gfx[x];
+      const top = values[r0 + gi0[x]] * (1 - fx) + values[r0 + gi1[x]] * fx;
+      const bottom = values[r1 + gi0[x]] * (1 - fx) + values[r1 + gi1[x]] * fx;
+      const cst = inkContrast(src[row + x], top * (1 - fy) + bottom * fy, dark);
       if (cst <= 0) continue;
-      out[(y - Y0) * cw + x - X0] = cst;
-      if (cst > ctx.threshold) {
-        hist[Math.min(255, (cst * 255) | 0)]++;
+      out[o + x] = cst;
+      if (cst > threshold) {
+        hist[cst >= 1 ? 255 : (cst * 255) | 0]++;
         counted++;
       }
     }
