@@ -8,3 +8,5 @@ export * from './normalize.ts';
 export * from './version.ts';
 export * from './augment.ts';
 export * from './corrupt.ts';
+export * from './locate.ts';
+export * from './synth.ts';
