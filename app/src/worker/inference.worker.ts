@@ -90,7 +90,8 @@ class InferenceHost {
       }
       let bitmap: ImageBitmap;
       try {
-        bitmap = await createImageBitmap(blob);
+        // Phone photos are stored sideways with an EXIF orientation; sharp applies it for `npm run read` too.
+        bitmap = await createImageBitmap(blob, { imageOrientation: 'from-image' });
       } catch {
         throw new Error(
           `"${name}" looks like ${format.toUpperCase()} but cannot be decoded: the file is damaged or incomplete`,
