@@ -65,8 +65,8 @@ export interface TrainBenchOptions {
 export const defaultTrainBenchOptions: TrainBenchOptions = {
   archs: ARCHS,
   batch: 64,
-  runs: 15,
-  cpuRuns: 3,
+  runs: 10,
+  cpuRuns: 1,
   jobs: [1, 2],
 };
 
