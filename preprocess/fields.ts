@@ -28,16 +28,19 @@ export interface FieldOptions {
   /** Which side the ink is on; 'auto' asks detectPolarity. */
   polarity: Polarity | 'auto';
   /**
-   * Shortest side of a cell, page pixels (a cell must hold a readable digit); 0 picks 1.3 % of the page's
-   * shorter side, at least 16 pixels (16 at 150 dpi A4: MNIST's 20-pixel box at 0.8x).
+   * Shortest side of a cell, page pixels (a cell must hold a readable digit); 0 picks 2 % of the page's
+   * shorter side, at least 20 pixels (25 at 150 dpi A4: 4 mm, the smallest box a digit is written in).
    */
   minCellSize: number;
   /**
    * Integer factor the page is shrunk by for finding lines; 0 picks the largest that keeps the smallest
-   * cell 8 analysis pixels wide (2 for a 150 dpi A4 page, 4 at 300 dpi).
+   * cell 12 analysis pixels wide (2 for a 150 dpi A4 page, 4 at 300 dpi).
    */
   analysisScale: number;
-  /** Thickest printed line, page pixels; 0 picks 0.5 % of the page's shorter side (at least 3). */
+  /**
+   * Thickest printed line, page pixels; 0 picks 0.32 % of the page's shorter side, at least 3 (4 at 150
+   * dpi A4). Pen strokes are often as thin: the cell shape test tells their loops from boxes.
+   */
   maxLineThickness: number;
   /** Longest gap in a printed line that is bridged, as a fraction of minCellSize. */
   bridge: number;
@@ -63,10 +66,19 @@ export const defaultFieldOptions: FieldOptions = {
   locate: {},
 };
 
+/** Smallest share of its bounding box a cell fills (a long box skewed by 5 degrees fills 75 %). */
+const CELL_FILL = 0.6;
+/** A cell's side is straight when this share of its edge pixels lie within SIDE_TOLERANCE of a line. */
+const SIDE_INLIERS = 0.75;
+const SIDE_TOLERANCE = 1;
+
+/** Default thickest printed line: a fraction of the page's shorter side, with a floor in pixels. */
+const LINE_THICKNESS_FRACTION = 0.0032;
+const MIN_LINE_THICKNESS = 3;
 /** The smallest cell keeps at least this many analysis pixels. */
-const MIN_CELL_ANALYSIS = 8;
-const MIN_CELL_PIXELS = 16;
-const MIN_CELL_FRACTION = 0.013;
+const MIN_CELL_ANALYSIS = 12;
+const MIN_CELL_PIXELS = 20;
+const MIN_CELL_FRACTION = 0.02;
 const MAX_AUTO_SCALE = 8;
 /** Printed lines must stand out this many noise deviations above the paper. */
 const LINE_NOISE_FACTOR = 3;
@@ -197,10 +209,13 @@ function shrinkInk(image: GrayImage, f: number, darkInk: boolean): GrayImage {
  * Thickens a line mask by one pixel across the lines and bridges gaps along them (horizontal: along
  * rows; vertical: along columns): any gap of up to `gap` pixels, and gaps of up to `inkGap` pixels that
  * are ink all the way (where a digit is written over the line, its stroke hides the line's own pixels,
- * which lines.ts then leaves out as thick ink). Returns a new mask.
+ * which lines.ts then leaves out as thick ink). A short inked gap may also end on a line of the `other`
+ * direction, so that a separator stopping short of the box's edge at a blot meets it.
+ * Returns a new mask.
  */
 function bridgeLines(
   lines: Uint8Array,
+  other: Uint8Array,
   ink: Uint8Array,
   w: number,
   h: number,
@@ -228,26 +243,32 @@ function bridgeLines(
   const across = horizontal ? h : w;
   const step = horizontal ? 1 : w;
   const stride = horizontal ? w : 1;
-  const src = out.slice();
-  for (let a = 0; a < across; a++) {
-    const base = a * stride;
-    let last = -1;
-    // Run of ink (in `ink`) ending at the current position, to test "ink all the way" in O(1).
-    let inkRun = 0;
-    for (let t = 0; t < along; t++) {
-      const i = base + t * step;
-      if (!src[i]) {
-        inkRun = ink[i] ? inkRun + 1 : 0;
-        continue;
+  // Fills the gaps between endpoint pixels along each line of pixels: short ones always, longer ones
+  // only when ink all the way.
+  const fill = (src: Uint8Array, alsoOther: boolean, maxGap: number, maxInkGap: number) => {
+    for (let a = 0; a < across; a++) {
+      const base = a * stride;
+      let last = -1;
+      // Run of ink ending at the current position, to test "ink all the way" in O(1).
+      let inkRun = 0;
+      for (let t = 0; t < along; t++) {
+        const i = base + t * step;
+        if (!src[i] && !(alsoOther && other[i])) {
+          inkRun = ink[i] ? inkRun + 1 : 0;
+          continue;
+        }
+        const g = t - last - 1;
+        if (last >= 0 && g > 0 && (g <= maxGap || (g <= maxInkGap && inkRun >= g))) {
+          for (let u = last + 1; u < t; u++) out[base + u * step] = 1;
+        }
+        last = t;
+        inkRun = 0;
       }
-      const g = t - last - 1;
-      if (last >= 0 && g > 0 && (g <= gap || (g <= inkGap && inkRun >= g))) {
-        for (let u = last + 1; u < t; u++) out[base + u * step] = 1;
-      }
-      last = t;
-      inkRun = 0;
     }
-  }
+  };
+  // Along the line itself (under handwriting too), then short inked gaps to a crossing line.
+  fill(out.slice(), false, gap, inkGap);
+  fill(out.slice(), true, 0, gap);
   return out;
 }
 
@@ -352,6 +373,90 @@ function holesOf(
   return holes;
 }
 
+/** Mean of the middle half of the values (the 25 % lowest and highest left out); negatives are missing. */
+function trimmedMean(values: number[]): number {
+  const s = values.filter((v) => v >= 0).sort((a, b) => a - b);
+  if (s.length === 0) return 0;
+  const lo = Math.floor(s.length / 4);
+  const hi = Math.max(lo + 1, s.length - lo);
+  let sum = 0;
+  for (let i = lo; i < hi; i++) sum += s[i];
+  return sum / (hi - lo);
+}
+
+/**
+ * A line v = a + b t through the points (t0 + i, v[i]) of the middle half of a side, robust to a
+ * quarter of them being off (a digit stroke bulging into the side, a speck): the slope joins the trimmed
+ * means of its two quarters (a median would snap to the steps of a slightly skewed line), the offset is
+ * the trimmed mean of the residuals.
+ */
+function robustLine(v: Float64Array, t0: number, len: number): [number, number] {
+  const q1: number[] = [];
+  const q2: number[] = [];
+  let c1 = 0;
+  let c2 = 0;
+  for (let i = 0; i < v.length; i++) {
+    const t = t0 + i;
+    if (t >= 0.25 * len && t < 0.5 * len) {
+      q1.push(v[i]);
+      c1 += t;
+    } else if (t >= 0.5 * len && t <= 0.75 * len) {
+      q2.push(v[i]);
+      c2 += t;
+    }
+  }
+  if (q1.length === 0 || q2.length === 0) return [trimmedMean(Array.from(v)), 0];
+  const b = (trimmedMean(q2) - trimmedMean(q1)) / Math.max(1, c2 / q2.length - c1 / q1.length);
+  const residuals: number[] = [];
+  for (let i = 0; i < v.length; i++) {
+    const t = t0 + i;
+    if (t >= 0.25 * len && t <= 0.75 * len && v[i] >= 0) residuals.push(v[i] - b * t);
+  }
+  // Residuals can be negative: shift them for trimmedMean, which reads negatives as missing.
+  const shift = residuals.length ? -Math.min(...residuals) : 0;
+  return [trimmedMean(residuals.map((r) => r + shift)) - shift, b];
+}
+
+/**
+ * Whether a hole is bounded by four straight sides: its leftmost (rightmost) pixel per row and topmost
+ * (bottommost) per column, over the middle 80 % of each side, mostly lie on the line fitted to the
+ * middle half (robustly: see robustLine). A skewed box passes; an ellipse (the loop of a digit) bends
+ * away from any line.
+ */
+function straightSides(r: CellRegion): boolean {
+  const { width: w, height: h, mask } = r;
+  const rowEdge = (last: boolean) => (y: number) => {
+    const row = mask.subarray(y * w, y * w + w);
+    return last ? row.lastIndexOf(1) : row.indexOf(1);
+  };
+  const colEdge = (last: boolean) => (x: number) => {
+    for (let k = 0; k < h; k++) {
+      const y = last ? h - 1 - k : k;
+      if (mask[y * w + x]) return y;
+    }
+    return -1;
+  };
+  const sides: [number, (i: number) => number][] = [
+    [h, rowEdge(false)],
+    [h, rowEdge(true)],
+    [w, colEdge(false)],
+    [w, colEdge(true)],
+  ];
+  for (const [len, edge] of sides) {
+    const t0 = Math.floor(0.1 * len);
+    const n = Math.ceil(0.9 * len) - t0;
+    if (n < 4) continue;
+    const v = new Float64Array(n);
+    for (let i = 0; i < n; i++) v[i] = edge(t0 + i);
+    // The middle half sets the line (a skewed box's corners bend the ends); the middle 80 % must follow it.
+    const [a, b] = robustLine(v, t0, len);
+    let inliers = 0;
+    for (let i = 0; i < n; i++) if (Math.abs(v[i] - (a + b * (t0 + i))) <= SIDE_TOLERANCE) inliers++;
+    if (inliers < SIDE_INLIERS * n) return false;
+  }
+  return true;
+}
+
 /** Groups cells into rows (vertical overlap of at least half the shorter), each left to right. */
 function rowsOf<T extends { y0: number; y1: number; x0: number; x1: number }>(cells: T[]): T[][] {
   const rows: T[][] = [];
@@ -403,10 +508,14 @@ export function findFields(image: GrayImage, options: Partial<FieldOptions> = {}
   if (inkCount === 0) return none;
   const mask = { width: aw, height: ah, data: ink };
   const side = Math.min(image.width, image.height);
-  const thick = o.maxLineThickness > 0 ? o.maxLineThickness : Math.max(3, 0.005 * side);
+  const thick =
+    o.maxLineThickness > 0
+      ? o.maxLineThickness
+      : Math.max(MIN_LINE_THICKNESS, LINE_THICKNESS_FRACTION * side);
   const lineOptions = {
     minLength: Math.max(6, Math.round(0.8 * minCell)),
-    maxThickness: Math.max(1, Math.round(thick / f)),
+    // Blur and the darkest-pixel shrink widen a line by up to one analysis pixel.
+    maxThickness: Math.ceil(thick / f) + 1,
     gap: 2,
   };
   const hLines = removeLines(mask, { ...lineOptions, horizontal: true, vertical: false });
@@ -414,8 +523,8 @@ export function findFields(image: GrayImage, options: Partial<FieldOptions> = {}
   if (hLines.removed === 0 || vLines.removed === 0) return none;
   const gap = Math.round(o.bridge * minCell);
   const inkGap = Math.round(INK_BRIDGE * minCell);
-  const h = bridgeLines(hLines.lines, ink, aw, ah, gap, inkGap, true);
-  const v = bridgeLines(vLines.lines, ink, aw, ah, gap, inkGap, false);
+  const h = bridgeLines(hLines.lines, vLines.lines, ink, aw, ah, gap, inkGap, true);
+  const v = bridgeLines(vLines.lines, hLines.lines, ink, aw, ah, gap, inkGap, false);
   const frame = new Uint8Array(aw * ah);
   for (let i = 0; i < frame.length; i++) frame[i] = h[i] | v[i];
   const lab = labelComponents({ width: aw, height: ah, data: frame }, 8);
@@ -431,8 +540,16 @@ export function findFields(image: GrayImage, options: Partial<FieldOptions> = {}
     const holes = holesOf(lab.labels, aw, c.id, c.x0, c.y0, c.x1, c.y1, f).filter((q) => {
       const qw = q.x1 - q.x0;
       const qh = q.y1 - q.y0;
-      // Cells are rectangles (a skewed one still fills most of its box) big enough for a digit.
-      return qw >= minCell && qh >= minCell && q.area >= 0.7 * qw * qh && qw <= 40 * qh && qh <= 8 * qw;
+      // Cells are rectangles big enough for a digit, bounded by straight lines; the loops of a 0, 6, 8 or
+      // 9 written with a thin pen are closed curves too, but curved.
+      return (
+        qw >= minCell &&
+        qh >= minCell &&
+        q.area >= CELL_FILL * qw * qh &&
+        qw <= 40 * qh &&
+        qh <= 8 * qw &&
+        straightSides(q.region)
+      );
     });
     if (holes.length > 0) frames.push({ box: { x: c.x0, y: c.y0, width: w, height: hh }, holes });
   }

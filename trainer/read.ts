@@ -180,20 +180,19 @@ function reading(probs: Float32Array, k: number, box: Box, minConfidence: number
   };
 }
 
-/** Blobs wider than this times their height may be touching digits: their splits are read too. */
-const SPLIT_ASPECT = 0.6;
-/** Blobs this wide are tried as three digits as well. */
-const SPLIT3_ASPECT = 1.3;
-/** Every piece of an accepted split must be read with at least this probability. */
-const SPLIT_MIN_PART = 0.5;
 /**
- * How much more likely (geometric mean of the pieces' probabilities against the whole's) a split must
- * be to win. Measured on the form fixtures (test/fixtures/forms.ts): with these margins no single digit
- * was split, while most touching pairs that a seam can separate were.
+ * A blob wider than this many times the height of its unit's digits may be touching digits: its splits
+ * are read too. The split is kept only when every piece is read with at least SPLIT_MIN_PART and their
+ * geometric mean beats the whole by splitMargin. Chosen on the form fixtures (test/fixtures/forms.ts,
+ * 60 pages apart from the test pages): no single digit was split, and the touching pairs a seam can
+ * separate were.
  */
-function splitMargin(aspect: number, parts: number): number {
-  if (parts === 3) return 0.1;
-  return aspect < 1 ? 0.2 : 0.1;
+const SPLIT_WIDTH = 0.9;
+/** Blobs this wide are tried as three digits as well. */
+const SPLIT3_WIDTH = 1.6;
+const SPLIT_MIN_PART = 0.9;
+function splitMargin(parts: number): number {
+  return parts === 3 ? 0.05 : 0;
 }
 
 /** A run of digits read together (a field's cell, a string), and whether touching digits may hide in it. */
@@ -222,12 +221,12 @@ async function classifyUnits<T extends LocatedDigit>(
     const med = heights.length ? heights[heights.length >> 1] : 0;
     return u.digits.map((d) => {
       const whole: Option = { parts: [d], idx: [push(d)] };
-      const alts: { option: Option; aspect: number }[] = [];
-      const aspect = d.box.width / Math.max(1, d.box.height);
-      if (u.split && aspect > SPLIT_ASPECT && d.box.height >= 0.6 * med) {
-        for (const parts of aspect > SPLIT3_ASPECT ? [2, 3] : [2]) {
+      const alts: { option: Option }[] = [];
+      const width = d.box.width / Math.max(1, med);
+      if (u.split && width > SPLIT_WIDTH && d.box.height >= 0.6 * med) {
+        for (const parts of width > SPLIT3_WIDTH ? [2, 3] : [2]) {
           const cut = splitDigitBox(image, d.box, parts, polarity, o.locate);
-          if (cut) alts.push({ option: { parts: cut, idx: cut.map(push) }, aspect });
+          if (cut) alts.push({ option: { parts: cut, idx: cut.map(push) } });
         }
       }
       return { d, whole, alts };
@@ -241,10 +240,10 @@ async function classifyUnits<T extends LocatedDigit>(
     plan.flatMap(({ d, whole, alts }) => {
       let best = whole;
       let bestScore = top(whole.idx[0]);
-      for (const { option, aspect } of alts) {
+      for (const { option } of alts) {
         const score = geomean(option.idx);
         if (option.idx.some((i) => top(i) < SPLIT_MIN_PART)) continue;
-        if (score > bestScore + splitMargin(aspect, option.parts.length)) {
+        if (score > bestScore + splitMargin(option.parts.length)) {
           best = option;
           bestScore = score;
         }
