@@ -15,6 +15,10 @@ const SUITES: Record<string, { title: string; run: () => Promise<BenchRow[]> }> 
     title: 'WASM training kernels: stock vs digitlens',
     run: async () => (await import('./kernels.ts')).runKernelBench(),
   },
+  app: {
+    title: 'app in Chromium: per-frame latency at 640x480 per backend',
+    run: async () => (await import('./app.ts')).runAppBench(),
+  },
   train: {
     title: 'training throughput per backend and architecture',
     run: async () => (await import('./train-speed.ts')).runTrainBench(),
