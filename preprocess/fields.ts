@@ -87,6 +87,12 @@ const LINE_MIN_CONTRAST = 0.05;
 const INK_BRIDGE = 5;
 /** Margin of paper around a cell's cut-out, page pixels, so that no digit touches the image edge. */
 const CELL_PAD = 4;
+/** Cut-outs get enough paper around them to keep ink under this share of their pixels (see padFor). */
+const MAX_INK_SHARE = 0.12;
+/** Contrast against the paper that counts as ink when sizing that margin. */
+const INK_CONTRAST = 0.25;
+/** In a box holding a number, blobs shorter than this fraction of the median digit are dropped. */
+const STRING_MIN_RELATIVE_HEIGHT = 0.55;
 /** Shortest digit in a cell, as a fraction of the cell's height. */
 const CELL_MIN_DIGIT = 0.22;
 
@@ -373,55 +379,37 @@ function holesOf(
   return holes;
 }
 
-/** Mean of the middle half of the values (the 25 % lowest and highest left out); negatives are missing. */
-function trimmedMean(values: number[]): number {
-  const s = values.filter((v) => v >= 0).sort((a, b) => a - b);
-  if (s.length === 0) return 0;
-  const lo = Math.floor(s.length / 4);
-  const hi = Math.max(lo + 1, s.length - lo);
-  let sum = 0;
-  for (let i = lo; i < hi; i++) sum += s[i];
-  return sum / (hi - lo);
+function median(values: number[]): number {
+  if (values.length === 0) return 0;
+  const s = [...values].sort((a, b) => a - b);
+  return s[s.length >> 1];
 }
 
 /**
- * A line v = a + b t through the points (t0 + i, v[i]) of the middle half of a side, robust to a
- * quarter of them being off (a digit stroke bulging into the side, a speck): the slope joins the trimmed
- * means of its two quarters (a median would snap to the steps of a slightly skewed line), the offset is
- * the trimmed mean of the residuals.
+ * A line v = a + b t through the points (t0 + i, v[i]) (negative v: no point), robust to a good share
+ * of them being off (a digit stroke bulging into the side, a speck): Theil-Sen, the median slope over
+ * pairs at least half the span apart (short baselines would snap to the steps of a slightly skewed
+ * line), and the median offset.
  */
-function robustLine(v: Float64Array, t0: number, len: number): [number, number] {
-  const q1: number[] = [];
-  const q2: number[] = [];
-  let c1 = 0;
-  let c2 = 0;
-  for (let i = 0; i < v.length; i++) {
-    const t = t0 + i;
-    if (t >= 0.25 * len && t < 0.5 * len) {
-      q1.push(v[i]);
-      c1 += t;
-    } else if (t >= 0.5 * len && t <= 0.75 * len) {
-      q2.push(v[i]);
-      c2 += t;
-    }
+function robustLine(v: Float64Array, t0: number): [number, number] {
+  const n = v.length;
+  const slopes: number[] = [];
+  const half = Math.max(1, n >> 1);
+  for (let i = 0; i + half < n; i++) {
+    if (v[i] < 0) continue;
+    for (let j = i + half; j < n; j++) if (v[j] >= 0) slopes.push((v[j] - v[i]) / (j - i));
   }
-  if (q1.length === 0 || q2.length === 0) return [trimmedMean(Array.from(v)), 0];
-  const b = (trimmedMean(q2) - trimmedMean(q1)) / Math.max(1, c2 / q2.length - c1 / q1.length);
-  const residuals: number[] = [];
-  for (let i = 0; i < v.length; i++) {
-    const t = t0 + i;
-    if (t >= 0.25 * len && t <= 0.75 * len && v[i] >= 0) residuals.push(v[i] - b * t);
-  }
-  // Residuals can be negative: shift them for trimmedMean, which reads negatives as missing.
-  const shift = residuals.length ? -Math.min(...residuals) : 0;
-  return [trimmedMean(residuals.map((r) => r + shift)) - shift, b];
+  const b = median(slopes);
+  const offsets: number[] = [];
+  for (let i = 0; i < n; i++) if (v[i] >= 0) offsets.push(v[i] - b * (t0 + i));
+  return [median(offsets), b];
 }
 
 /**
  * Whether a hole is bounded by four straight sides: its leftmost (rightmost) pixel per row and topmost
- * (bottommost) per column, over the middle 80 % of each side, mostly lie on the line fitted to the
- * middle half (robustly: see robustLine). A skewed box passes; an ellipse (the loop of a digit) bends
- * away from any line.
+ * (bottommost) per column, over the middle 80 % of each side (a skewed box's corners bend the ends),
+ * mostly lie on one line (fitted robustly: see robustLine). A skewed box passes; an ellipse (the loop of
+ * a digit) bends away from any line.
  */
 function straightSides(r: CellRegion): boolean {
   const { width: w, height: h, mask } = r;
@@ -436,20 +424,22 @@ function straightSides(r: CellRegion): boolean {
     }
     return -1;
   };
-  const sides: [number, (i: number) => number][] = [
-    [h, rowEdge(false)],
-    [h, rowEdge(true)],
-    [w, colEdge(false)],
-    [w, colEdge(true)],
+  const sides: [number, number, (i: number) => number][] = [
+    [h, w, rowEdge(false)],
+    [h, w, rowEdge(true)],
+    [w, h, colEdge(false)],
+    [w, h, colEdge(true)],
   ];
-  for (const [len, edge] of sides) {
+  for (const [len, across, edge] of sides) {
+    // The short sides of a long box are mostly corner once it is skewed, and no loop is that elongated:
+    // only sides at least half as long as the other dimension are judged.
+    if (len < 0.5 * across) continue;
     const t0 = Math.floor(0.1 * len);
     const n = Math.ceil(0.9 * len) - t0;
     if (n < 4) continue;
     const v = new Float64Array(n);
     for (let i = 0; i < n; i++) v[i] = edge(t0 + i);
-    // The middle half sets the line (a skewed box's corners bend the ends); the middle 80 % must follow it.
-    const [a, b] = robustLine(v, t0, len);
+    const [a, b] = robustLine(v, t0);
     let inliers = 0;
     for (let i = 0; i < n; i++) if (Math.abs(v[i] - (a + b * (t0 + i))) <= SIDE_TOLERANCE) inliers++;
     if (inliers < SIDE_INLIERS * n) return false;
@@ -599,21 +589,48 @@ function erode(mask: Uint8Array, w: number, h: number): Uint8Array {
 }
 
 /**
- * Cuts a cell out of the page: the pixels inside its region (eroded by one analysis pixel, away from the
- * printed line's blur), everything else set to the median paper level of the inside, with CELL_PAD pixels
- * of paper around it.
+ * Paper margin, pixels, that brings a w x h cut-out holding `ink` ink pixels down to at most
+ * MAX_INK_SHARE ink, and at least CELL_PAD. binarize() takes the spread of the whole image for its noise,
+ * so a bold digit filling a tight cut-out would pass for noise and not for ink.
  */
-export function cellImage(image: GrayImage, cell: Cell): GrayImage {
-  checkImage(image);
-  return cutCell(image, cell);
+function padFor(w: number, h: number, ink: number): number {
+  const need = ink / MAX_INK_SHARE;
+  if (need <= (w + 2 * CELL_PAD) * (h + 2 * CELL_PAD)) return CELL_PAD;
+  // (w + 2p)(h + 2p) = need  =>  4p^2 + 2(w + h)p + wh - need = 0.
+  const b = 2 * (w + h);
+  return Math.ceil((-b + Math.sqrt(b * b - 16 * (w * h - need))) / 8);
 }
 
-function cutCell(image: GrayImage, cell: Cell): GrayImage {
+/** The paper level of some pixels: a high percentile of their lightness on the paper's side. */
+function paperLevel(hist: Uint32Array, counted: number, dark: boolean): number {
+  if (counted === 0) return dark ? 1 : 0;
+  // Paper is the bulk of a cell, but a bold digit can cover half of it: take the paper side's 80th percentile.
+  const target = counted * (dark ? 0.8 : 0.2);
+  let acc = 0;
+  let bin = 0;
+  while (bin < 255 && (acc += hist[bin]) < target) bin++;
+  return bin / 255;
+}
+
+/**
+ * Cuts a cell out of the page: the pixels inside its region (eroded by one analysis pixel, away from the
+ * printed line's blur), everything else set to the paper level of the inside, with a margin of paper
+ * around it (see padFor). Returns the image and the margin.
+ */
+export function cellImage(
+  image: GrayImage,
+  cell: Cell,
+  polarity: Polarity = 'dark-on-light',
+): { image: GrayImage; pad: number } {
+  checkImage(image);
+  return cutCell(image, cell, polarity);
+}
+
+function cutCell(image: GrayImage, cell: Cell, polarity: Polarity): { image: GrayImage; pad: number } {
   const { box, region } = cell;
   const { scale: f, width: rw, height: rh } = region;
   const inside = erode(region.mask, rw, rh);
-  const W = box.width + 2 * CELL_PAD;
-  const H = box.height + 2 * CELL_PAD;
+  const dark = polarity === 'dark-on-light';
   const hist = new Uint32Array(256);
   let counted = 0;
   const src = image.data;
@@ -626,28 +643,28 @@ function cutCell(image: GrayImage, cell: Cell): GrayImage {
       counted++;
     }
   }
-  let paper = 1;
-  if (counted > 0) {
-    let acc = 0;
-    let bin = 0;
-    while (bin < 255 && (acc += hist[bin]) * 2 < counted) bin++;
-    paper = bin / 255;
-  }
+  const paper = paperLevel(hist, counted, dark);
+  let ink = 0;
+  const inkBin = Math.round((dark ? paper - INK_CONTRAST : paper + INK_CONTRAST) * 255);
+  for (let b = 0; b < 256; b++) if (dark ? b < inkBin : b > inkBin) ink += hist[b];
+  const pad = padFor(box.width, box.height, ink);
+  const W = box.width + 2 * pad;
+  const H = box.height + 2 * pad;
   const data = new Float32Array(W * H).fill(paper);
   for (let y = 0; y < box.height; y++) {
     const ry = Math.min(rh - 1, (y / f) | 0);
-    const row = (y + CELL_PAD) * W + CELL_PAD;
+    const row = (y + pad) * W + pad;
     for (let x = 0; x < box.width; x++) {
       if (inside[ry * rw + Math.min(rw - 1, (x / f) | 0)])
         data[row + x] = src[(box.y + y) * image.width + box.x + x];
     }
   }
-  return { width: W, height: H, data };
+  return { image: { width: W, height: H, data }, pad };
 }
 
 /** Reads the digits of one cell; boxes come back in page pixels. */
 function readCell(image: GrayImage, cell: Cell, polarity: Polarity, o: FieldOptions): LocatedDigit[] {
-  const img = cutCell(image, cell);
+  const { image: img, pad } = cutCell(image, cell, polarity);
   const { width: cw, height: ch } = cell.box;
   const single = cw <= o.digitCellAspect * ch;
   const result = locate(img, {
@@ -657,16 +674,23 @@ function readCell(image: GrayImage, cell: Cell, polarity: Polarity, o: FieldOpti
     removeLines: false,
     minDigitHeight: Math.max(6, Math.round(CELL_MIN_DIGIT * ch)),
     maxDigitHeight: 1,
-    split: single ? false : (o.locate.split ?? true),
+    // Touching digits are split by the reader, which checks each cut with the model (read.ts).
+    split: false,
   });
   let digits = result.digits;
   if (single && digits.length > 1) {
     // One digit per cell: the biggest well-formed blob; the rest are specks and stray marks.
     const score = (d: LocatedDigit) => d.box.width * d.box.height * d.quality;
     digits = [digits.reduce((a, b) => (score(b) > score(a) ? b : a))];
+  } else if (digits.length > 1) {
+    // The digits of one number are written about the same size: a much shorter blob is a speck, a
+    // dot or a broken-off piece, which the model would happily read as a 1.
+    const heights = digits.map((d) => d.box.height).sort((a, b) => a - b);
+    const median = heights[heights.length >> 1];
+    digits = digits.filter((d) => d.box.height >= STRING_MIN_RELATIVE_HEIGHT * median);
   }
-  const dx = cell.box.x - CELL_PAD;
-  const dy = cell.box.y - CELL_PAD;
+  const dx = cell.box.x - pad;
+  const dy = cell.box.y - pad;
   return digits
     .map((d) => ({ ...d, box: { ...d.box, x: d.box.x + dx, y: d.box.y + dy } }))
     .sort((a, b) => a.box.x + a.box.width / 2 - (b.box.x + b.box.width / 2));
@@ -776,7 +800,7 @@ export function splitDigitBox(
   const h = y1 - y0;
   if (w < 3 * parts || h < 4) return null;
   const dark = polarity === 'dark-on-light';
-  // Paper level: the median of the region (a digit's box is mostly paper); ink is what stands out.
+  // Paper level, ink turned up: ink is what stands out from it.
   const hist = new Uint32Array(256);
   const up = new Float32Array(w * h);
   for (let y = 0; y < h; y++) {
@@ -789,7 +813,8 @@ export function splitDigitBox(
   }
   let acc = 0;
   let bin = 0;
-  while (bin < 255 && (acc += hist[bin]) * 2 < w * h) bin++;
+  // The paper side's 20th percentile: touching digits can cover half of their box.
+  while (bin < 255 && (acc += hist[bin]) < 0.2 * w * h) bin++;
   const paperUp = bin / 255;
   const ink = new Float32Array(w * h);
   for (let i = 0; i < ink.length; i++) ink[i] = Math.max(0, up[i] - paperUp - 0.05);
@@ -803,20 +828,23 @@ export function splitDigitBox(
     if (hi < lo) return null;
     seams.push(seam(ink, w, h, lo, hi));
   }
-  const pad = CELL_PAD;
+  let inkPixels = 0;
+  for (let i = 0; i < ink.length; i++) if (ink[i] > INK_CONTRAST) inkPixels++;
+  const pad = padFor(w, h, inkPixels / parts);
   const pw = w + 2 * pad;
+  const ph = h + 2 * pad;
   const paperValue = dark ? 1 - paperUp : paperUp;
   const out: LocatedDigit[] = [];
   for (let k = 0; k < parts; k++) {
-    const data = new Float32Array(pw * h).fill(paperValue);
+    const data = new Float32Array(pw * ph).fill(paperValue);
     for (let y = 0; y < h; y++) {
       const a = k === 0 ? 0 : seams[k - 1][y];
       const b = k === parts - 1 ? w : seams[k][y];
       const src = (y0 + y) * image.width + x0;
-      if (b > a) data.set(image.data.subarray(src + a, src + b), y * pw + pad + a);
+      if (b > a) data.set(image.data.subarray(src + a, src + b), (y + pad) * pw + pad + a);
     }
     const found = locate(
-      { width: pw, height: h, data },
+      { width: pw, height: ph, data },
       {
         ...options,
         polarity,
@@ -828,7 +856,7 @@ export function splitDigitBox(
     ).digits;
     if (found.length === 0) return null;
     const d = found.reduce((p, q) => (q.box.width * q.box.height > p.box.width * p.box.height ? q : p));
-    out.push({ ...d, box: { ...d.box, x: d.box.x + x0 - pad, y: d.box.y + y0 } });
+    out.push({ ...d, box: { ...d.box, x: d.box.x + x0 - pad, y: d.box.y + y0 - pad } });
   }
   return out;
 }

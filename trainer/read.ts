@@ -188,11 +188,18 @@ function reading(probs: Float32Array, k: number, box: Box, minConfidence: number
  * separate were.
  */
 const SPLIT_WIDTH = 0.9;
-/** Blobs this wide are tried as three digits as well. */
-const SPLIT3_WIDTH = 1.6;
+/** Typical width of a digit, as a fraction of its height: a blob of width w is tried as about w / this. */
+const DIGIT_WIDTH = 0.75;
+const MAX_PARTS = 8;
+
+/** How many digits a blob `width` digit-heights wide is tried as: 2, and around width / DIGIT_WIDTH. */
+function partCounts(width: number): number[] {
+  const k = Math.round(width / DIGIT_WIDTH);
+  return [...new Set([2, k - 1, k, k + 1])].filter((n) => n >= 2 && n <= MAX_PARTS).sort((a, b) => a - b);
+}
 const SPLIT_MIN_PART = 0.9;
 function splitMargin(parts: number): number {
-  return parts === 3 ? 0.05 : 0;
+  return parts > 2 ? 0.05 : 0;
 }
 
 /** A run of digits read together (a field's cell, a string), and whether touching digits may hide in it. */
@@ -224,7 +231,7 @@ async function classifyUnits<T extends LocatedDigit>(
       const alts: { option: Option }[] = [];
       const width = d.box.width / Math.max(1, med);
       if (u.split && width > SPLIT_WIDTH && d.box.height >= 0.6 * med) {
-        for (const parts of width > SPLIT3_WIDTH ? [2, 3] : [2]) {
+        for (const parts of partCounts(width)) {
           const cut = splitDigitBox(image, d.box, parts, polarity, o.locate);
           if (cut) alts.push({ option: { parts: cut, idx: cut.map(push) } });
         }

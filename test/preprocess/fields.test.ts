@@ -234,7 +234,8 @@ describe('readFields', () => {
     const page = scan(createPaper(300, 200, 0.9));
     drawComb(page, comb(100, 50, 1, 80, 90));
     const s = findFields(scan(page));
-    const img = cellImage(page, s.fields[0].cells[0]);
+    const { image: img, pad } = cellImage(page, s.fields[0].cells[0]);
+    expect(pad).toBe(4);
     // Nothing left as dark as the printed line (paper ~0.9, line ~0.25).
     expect(Math.min(...img.data)).toBeGreaterThan(0.7);
   });
