@@ -198,16 +198,23 @@ function shrinkInk(image: GrayImage, f: number, darkInk: boolean): GrayImage {
   const { width: W, height: H, data } = image;
   const w = Math.ceil(W / f);
   const h = Math.ceil(H / f);
-  const out = new Float32Array(w * h).fill(darkInk ? Infinity : -Infinity);
+  // Dark ink: the minimum of each block (light ink: the maximum, through negation).
+  const sign = darkInk ? 1 : -1;
+  const out = new Float32Array(w * h).fill(Infinity);
   for (let y = 0; y < H; y++) {
     const o = ((y / f) | 0) * w;
     const p = y * W;
-    for (let x = 0; x < W; x++) {
-      const k = o + ((x / f) | 0);
-      const v = data[p + x];
-      if (darkInk ? v < out[k] : v > out[k]) out[k] = v;
+    for (let bx = 0, x = 0; bx < w; bx++) {
+      let m = out[o + bx];
+      const end = Math.min(W, x + f);
+      for (; x < end; x++) {
+        const v = sign * data[p + x];
+        if (v < m) m = v;
+      }
+      out[o + bx] = m;
     }
   }
+  if (!darkInk) for (let i = 0; i < out.length; i++) out[i] = -out[i];
   return { width: w, height: h, data: out };
 }
 
@@ -701,10 +708,9 @@ function readCell(image: GrayImage, cell: Cell, polarity: Polarity, o: FieldOpti
  * digit are kept (an empty field is an answer too).
  */
 export function readFields(image: GrayImage, options: Partial<FieldOptions> = {}): FieldsResult {
-  checkImage(image);
   const o = resolve(options);
   const scan = findFields(image, o);
-  return { polarity: scan.polarity, fields: readScannedFields(image, scan, o) };
+  return { polarity: scan.polarity, fields: readScanned(image, scan, o) };
 }
 
 /** Reads the cells of fields already found by findFields (so a caller can look before it reads). */
@@ -714,7 +720,10 @@ export function readScannedFields(
   options: Partial<FieldOptions> = {},
 ): ReadField[] {
   checkImage(image);
-  const o = resolve(options);
+  return readScanned(image, scan, resolve(options));
+}
+
+function readScanned(image: GrayImage, scan: FieldScan, o: FieldOptions): ReadField[] {
   return scan.fields.map((field) => ({
     box: field.box,
     cells: field.cells.map((c) => c.box),
@@ -786,10 +795,23 @@ export function splitDigitBox(
   options: Partial<LocateOptions> = {},
 ): LocatedDigit[] | null {
   checkImage(image);
+  return splitUnchecked(image, box, parts, polarity, options);
+}
+
+/** splitDigitBox without the image check (a page is checked once, not once per blob). */
+export function splitUnchecked(
+  image: GrayImage,
+  box: Box,
+  parts: number,
+  polarity: Polarity,
+  options: Partial<LocateOptions> = {},
+): LocatedDigit[] | null {
   checkInteger(parts, 'parts', 2, 10);
   if (polarity !== 'dark-on-light' && polarity !== 'light-on-dark') {
     fail("'dark-on-light' or 'light-on-dark'", 'polarity', polarity);
   }
+  checkNumber(box?.width, 'box.width', 1);
+  checkNumber(box?.height, 'box.height', 1);
   const mx = 1;
   const my = Math.max(2, Math.round(0.15 * box.height));
   const x0 = Math.max(0, Math.round(box.x) - mx);

@@ -18,9 +18,8 @@ import type { GrayImage, Polarity } from '../preprocess/image.ts';
 import {
   checkFieldOptions,
   defaultFieldOptions,
-  findFields,
-  readScannedFields,
-  splitDigitBox,
+  readFields,
+  splitUnchecked,
   type FieldOptions,
 } from '../preprocess/fields.ts';
 import {
@@ -232,7 +231,7 @@ async function classifyUnits<T extends LocatedDigit>(
       const width = d.box.width / Math.max(1, med);
       if (u.split && width > SPLIT_WIDTH && d.box.height >= 0.6 * med) {
         for (const parts of partCounts(width)) {
-          const cut = splitDigitBox(image, d.box, parts, polarity, o.locate);
+          const cut = splitUnchecked(image, d.box, parts, polarity, o.locate);
           if (cut) alts.push({ option: { parts: cut, idx: cut.map(push) } });
         }
       }
@@ -306,14 +305,13 @@ export async function readImage(
   let layout: PageLayout;
   let decision: string | undefined;
   if (o.layout === 'fields' || o.layout === 'auto') {
-    const scan = findFields(image, o.fields);
-    if (o.layout === 'fields' || scan.fields.length > 0) {
+    const fieldOptions = { ...o.fields, locate: { ...o.locate, ...o.fields.locate } };
+    const { polarity, fields: read } = readFields(image, fieldOptions);
+    if (o.layout === 'fields' || read.length > 0) {
       if (o.layout === 'auto') {
-        const cells = scan.fields.reduce((n, f) => n + f.cells.length, 0);
-        decision = `fields: ${scan.fields.length} printed field${scan.fields.length === 1 ? '' : 's'} with ${cells} cell${cells === 1 ? '' : 's'} found`;
+        const cells = read.reduce((n, f) => n + f.cells.length, 0);
+        decision = `fields: ${read.length} printed field${read.length === 1 ? '' : 's'} with ${cells} cell${cells === 1 ? '' : 's'} found`;
       }
-      const fieldOptions = { ...o.fields, locate: { ...o.locate, ...o.fields.locate } };
-      const read = readScannedFields(image, scan, fieldOptions);
       const aspect = o.fields.digitCellAspect ?? defaultFieldOptions.digitCellAspect;
       // One unit per cell; cells wider than a digit cell may hold touching digits.
       const units = read.flatMap((f) =>
@@ -322,7 +320,7 @@ export async function readImage(
           split: c.width > aspect * c.height,
         })),
       );
-      const classified = await classifyUnits(image, scan.polarity, units, classify, o);
+      const classified = await classifyUnits(image, polarity, units, classify, o);
       let u = 0;
       const fields: FieldReading[] = read.map((f) => {
         const digits = f.cells
