@@ -19,6 +19,10 @@ const SUITES: Record<string, { title: string; run: () => Promise<BenchRow[]> }> 
     title: 'app in Chromium: per-frame latency at 640x480 per backend',
     run: async () => (await import('./app.ts')).runAppBench(),
   },
+  read: {
+    title: 'npm run read: A4 pages at 150 dpi, throughput and peak memory',
+    run: async () => (await import('./read.ts')).runReadBench(),
+  },
   train: {
     title: 'training throughput per backend and architecture',
     run: async () => (await import('./train-speed.ts')).runTrainBench(),
