@@ -17,58 +17,11 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import * as tf from '@tensorflow/tfjs-core';
-import { selectBackend, type BackendChoice } from './backend-ladder.ts';
-import { loadModel } from './model-io.ts';
-import { modelClassifier, readFile, resolveReadOptions, type PageRecord, type ReadOptions } from './read.ts';
-import { writeAnnotation } from './read-annotate.ts';
+import type { PageRecord } from './read.ts';
+import type { ReaderSetup } from './read-local.ts';
 import type { InputItem } from './read-walk.ts';
 
-/** What every reader (this thread's or a worker's) is set up with; plain data, so it crosses threads. */
-export interface ReaderSetup {
-  modelDir: string;
-  backend: BackendChoice;
-  read: Partial<ReadOptions>;
-  /** Write each page's annotated PNG here. */
-  annotateDir?: string;
-}
-
-export interface LocalReader {
-  /** The TensorFlow.js backend in use. */
-  backend: string;
-  readFile(path: string, signal?: AbortSignal): AsyncGenerator<PageRecord>;
-  dispose(): void;
-}
-
-/** Starts the backend and loads the model (once per thread). */
-export async function createLocalReader(setup: ReaderSetup): Promise<LocalReader> {
-  const read = resolveReadOptions(setup.read);
-  const { backend } = await selectBackend(setup.backend);
-  const model = await loadModel(setup.modelDir);
-  const classify = modelClassifier(model);
-  return {
-    backend,
-    async *readFile(path: string, signal?: AbortSignal) {
-      for await (const { record, image } of readFile(path, classify, read, signal)) {
-        if (setup.annotateDir && image && !record.error) {
-          try {
-            await writeAnnotation(setup.annotateDir, image, record);
-          } catch (error) {
-            record.warnings = [
-              ...(record.warnings ?? []),
-              `annotation not written: ${(error as Error).message}`,
-            ];
-          }
-        }
-        yield record;
-      }
-    },
-    dispose() {
-      model.dispose();
-      tf.disposeVariables();
-    },
-  };
-}
+export type { ReaderSetup } from './read-local.ts';
 
 export interface BatchOptions {
   setup: ReaderSetup;
@@ -114,6 +67,8 @@ async function* readInThread(
   items: AsyncIterable<InputItem>,
   options: BatchOptions,
 ): AsyncGenerator<BatchRecord> {
+  // Loaded here, not at the top: with workers, this thread never needs TensorFlow.js.
+  const { createLocalReader } = await import('./read-local.ts');
   const reader = await createLocalReader(options.setup);
   options.onReady?.(reader.backend);
   let index = 0;

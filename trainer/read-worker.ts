@@ -4,13 +4,8 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { errorRecord } from './read.ts';
-import {
-  createLocalReader,
-  type LocalReader,
-  type ReaderSetup,
-  type WorkerMessage,
-  type WorkerRequest,
-} from './read-pool.ts';
+import { createLocalReader, type LocalReader, type ReaderSetup } from './read-local.ts';
+import type { WorkerMessage, WorkerRequest } from './read-pool.ts';
 
 async function serve(): Promise<void> {
   const port = parentPort;

@@ -13,7 +13,6 @@
  * probability for it is under `minConfidence`; a field or string is flagged when one of its digits is.
  * Boxes are in pixels of the decoded page (PDF pages: at the raster resolution, 150 dpi by default).
  */
-import type * as tfl from '@tensorflow/tfjs-layers';
 import type { GrayImage, Polarity } from '../preprocess/image.ts';
 import {
   checkFieldOptions,
@@ -33,7 +32,6 @@ import {
 import { MNIST_SIZE } from '../preprocess/normalize.ts';
 import { checkNumber, fail } from '../preprocess/validate.ts';
 import { DecodeError, decodeFile, type DecodedPage, type DecodeOptions } from './decode.ts';
-import { predictProbabilities } from './models.ts';
 
 export const LAYOUTS = ['auto', 'single', 'string', 'fields'] as const;
 export type Layout = (typeof LAYOUTS)[number];
@@ -76,22 +74,6 @@ export function resolveReadOptions(options: Partial<ReadOptions> = {}): ReadOpti
 
 /** Probabilities of digits 0-9 for `count` normalised digits (count * 784 floats): count * 10 floats. */
 export type Classifier = (digits: Float32Array, count: number) => Float32Array | Promise<Float32Array>;
-
-/** Most digits sent to the model at once: bounds the activations of a page with hundreds of digits. */
-const MAX_BATCH = 256;
-
-/** A Classifier backed by a TensorFlow.js layers model (models/<name>/). */
-export function modelClassifier(model: tfl.LayersModel): Classifier {
-  return (digits, count) => {
-    const out = new Float32Array(count * 10);
-    for (let start = 0; start < count; start += MAX_BATCH) {
-      const n = Math.min(MAX_BATCH, count - start);
-      const chunk = digits.subarray(start * 784, (start + n) * 784);
-      out.set(predictProbabilities(model, chunk, n), start * 10);
-    }
-    return out;
-  };
-}
 
 export interface Candidate {
   digit: number;

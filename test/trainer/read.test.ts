@@ -17,13 +17,8 @@ import { createRng } from '../../preprocess/random.ts';
 import { createPaper, renderScene } from '../../preprocess/synth.ts';
 import { selectBackend } from '../../trainer/backend-ladder.ts';
 import { loadModel } from '../../trainer/model-io.ts';
-import {
-  defaultReadOptions,
-  modelClassifier,
-  readImage,
-  type Classifier,
-  type PageRecord,
-} from '../../trainer/read.ts';
+import { defaultReadOptions, readImage, type Classifier, type PageRecord } from '../../trainer/read.ts';
+import { modelClassifier } from '../../trainer/read-local.ts';
 import { parseReadArgs, runRead, type RunIo } from '../../trainer/read-cli.ts';
 import { csvRows, CSV_COLUMNS } from '../../trainer/read-output.ts';
 import { parseShard, walkInputs, type InputItem } from '../../trainer/read-walk.ts';
