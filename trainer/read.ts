@@ -48,7 +48,9 @@ export interface ReadOptions {
 
 export const defaultReadOptions: ReadOptions = {
   layout: 'auto',
-  minConfidence: 0.9,
+  // On 30 generated forms (799 comb digits, models/default): 0.85 flags 6.9 % of the digits and catches
+  // 10 of the 12 misreads; 0.9 flags 11.1 % and catches the same 10; 0.95 flags 22 % to catch all 12.
+  minConfidence: 0.85,
   fields: {},
   locate: {},
   decode: {},
