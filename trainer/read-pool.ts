@@ -1,10 +1,12 @@
 /**
- * Running the batch reader over many files: in this thread (`--jobs 1`) or on a pool of worker threads,
- * each with its own TensorFlow.js backend and copy of the model.
+ * Running the batch reader over many files: in this thread alone (`--jobs 1`), or in this thread and
+ * N - 1 worker threads (`--jobs N`), each with its own TensorFlow.js backend and copy of the model. This
+ * thread takes a share of the files because it is reading within a second, while a worker needs a few
+ * to load its modules: on a batch of a dozen pages that start-up is most of the time.
  *
  * Output stays in input order whatever the pool does: each file gets the index of its place in the walk,
  * its records wait in a reorder buffer until every earlier file is out, and the head file's pages stream
- * as they are read. Memory is bounded: a worker reads one file at a time (one page in memory), files are
+ * as they are read. Memory is bounded: a reader reads one file at a time (one page in memory), files are
  * handed out at most `window` places ahead of the oldest unfinished one, and nothing is read while the
  * consumer is not taking records (a slow pipe slows the pool instead of filling memory).
  *
@@ -17,15 +19,15 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import type { PageRecord } from './read.ts';
-import type { ReaderSetup } from './read-local.ts';
+import { errorRecord, type PageRecord } from './read.ts';
+import type { LocalReader, ReaderSetup } from './read-local.ts';
 import type { InputItem } from './read-walk.ts';
 
 export type { ReaderSetup } from './read-local.ts';
 
 export interface BatchOptions {
   setup: ReaderSetup;
-  /** Files read at once: 1 reads in this thread, more start that many worker threads. */
+  /** Files read at once: 1 reads in this thread only; N > 1 reads in this thread and N - 1 workers. */
   jobs: number;
   /** How far ahead of the oldest unfinished file work is handed out (default 4 per job). */
   window?: number;
@@ -115,6 +117,7 @@ export type WorkerRequest = { type: 'file'; index: number; path: string };
 type PoolEvent =
   | { kind: 'message'; worker: Worker; message: WorkerMessage }
   | { kind: 'crash'; worker: Worker; message: string }
+  | { kind: 'local'; message: WorkerMessage }
   | { kind: 'abort' };
 
 class EventQueue<T> {
@@ -144,6 +147,31 @@ async function* readInWorkers(
   const window = options.window ?? jobs * 4;
   const events = new EventQueue<PoolEvent>();
   const code = workerBootstrap();
+  // This thread reads too, as one of the jobs: it is up long before a worker has loaded its modules,
+  // which is most of a small batch's time, and it saves a worker's memory.
+  const workers = jobs - 1;
+  let local: LocalReader | null = null;
+  let localBusy = false;
+  let localTask: Promise<void> | null = null;
+  const localInit = import('./read-local.ts')
+    .then((m) => m.createLocalReader(options.setup))
+    .then(
+      (reader) => {
+        local = reader;
+        events.push({ kind: 'local', message: { type: 'ready', backend: reader.backend } });
+      },
+      (error: Error) => events.push({ kind: 'local', message: { type: 'fatal', message: error.message } }),
+    );
+  const runLocal = async (reader: LocalReader, index: number, path: string) => {
+    try {
+      for await (const record of reader.readFile(path, signal)) {
+        events.push({ kind: 'local', message: { type: 'record', index, record } });
+      }
+    } catch (error) {
+      events.push({ kind: 'local', message: { type: 'record', index, record: errorRecord(path, error) } });
+    }
+    events.push({ kind: 'local', message: { type: 'done', index } });
+  };
   const busy = new Map<Worker, { index: number; path: string }>();
   const idle: Worker[] = [];
   const all = new Set<Worker>();
@@ -183,12 +211,8 @@ async function* readInWorkers(
     for (;;) {
       // Hand out work while a worker is free and the window allows.
       // Workers start on first need, so a batch of one file starts one.
-      while (
-        !aborted &&
-        !inputDone &&
-        (idle.length > 0 || all.size < jobs) &&
-        nextIndex - nextEmit < window
-      ) {
+      const free = () => (local !== null && !localBusy) || idle.length > 0 || all.size < workers;
+      while (!aborted && !inputDone && free() && nextIndex - nextEmit < window) {
         const r = await it.next();
         if (r.done) {
           inputDone = true;
@@ -199,10 +223,15 @@ async function* readInWorkers(
           pending.set(index, { records: [itemError(r.value)], done: true });
           continue;
         }
+        pending.set(index, { records: [], done: false });
+        if (local !== null && !localBusy) {
+          localBusy = true;
+          localTask = runLocal(local, index, r.value.path);
+          continue;
+        }
         if (idle.length === 0) spawn();
         const worker = idle.pop() as Worker;
         busy.set(worker, { index, path: r.value.path });
-        pending.set(index, { records: [], done: false });
         worker.postMessage({ type: 'file', index, path: r.value.path } satisfies WorkerRequest);
       }
       // Everything that is next in order goes out.
@@ -219,7 +248,7 @@ async function* readInWorkers(
       }
       if (aborted || (inputDone && pending.size === 0)) break;
       // Emitting may have opened the window: hand out more work before waiting.
-      if (!inputDone && (idle.length > 0 || all.size < jobs) && nextIndex - nextEmit < window) continue;
+      if (!inputDone && free() && nextIndex - nextEmit < window) continue;
       const event = await events.next();
       if (event.kind === 'abort') {
         aborted = true;
@@ -253,8 +282,11 @@ async function* readInWorkers(
       } else if (m.type === 'done') {
         const p = pending.get(m.index);
         if (p) p.done = true;
-        busy.delete(event.worker);
-        idle.push(event.worker);
+        if (event.kind === 'local') localBusy = false;
+        else {
+          busy.delete(event.worker);
+          idle.push(event.worker);
+        }
       }
     }
     if (aborted) {
@@ -271,5 +303,9 @@ async function* readInWorkers(
   } finally {
     signal?.removeEventListener('abort', onAbort);
     await stopAll();
+    // The local reader stops at its next page once aborted; wait for it before freeing its model.
+    await localInit;
+    await localTask;
+    (local as LocalReader | null)?.dispose();
   }
 }
