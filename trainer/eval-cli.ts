@@ -6,7 +6,15 @@ import { basename, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { checkBackendChoice, selectBackend, type BackendChoice } from './backend-ladder.ts';
 import { intFlag, isMain, UsageError } from './cli-args.ts';
-import { findSuites, summarize, unitsOf, type EvalResult, type EvalRow, type EvalUnit } from './eval.ts';
+import {
+  findSuites,
+  scheduleUnits,
+  summarize,
+  unitsOf,
+  type EvalResult,
+  type EvalRow,
+  type EvalUnit,
+} from './eval.ts';
 import { formatEvalTable, writeEvalReport } from './eval-report.ts';
 import type { EvalWorkerInit } from './eval-worker.ts';
 import { writeFileAtomic } from './atomic-write.ts';
@@ -106,7 +114,9 @@ export async function runEval(
   for (const d of dirs) (await loadModel(d)).dispose();
   const names = await Promise.all(dirs.map(modelName));
   if (names.length === 2 && names[0] === names[1]) names[1] = `${names[1]} (${args.compare})`;
-  const units: EvalUnit[] = unitsOf(findSuites(args.suites));
+  const suites = findSuites(args.suites);
+  const units: EvalUnit[] = unitsOf(suites);
+  const queue = scheduleUnits(suites);
   const init: EvalWorkerInit = {
     models: dirs.map((dir, i) => ({ name: names[i], dir: resolve(dir) })),
     backend: args.backend,
@@ -120,7 +130,11 @@ export async function runEval(
   );
   let done = 0;
   try {
-    const rows = await pool.run(units, (row) => onProgress?.(++done, units.length, row));
+    const finished = await pool.run(queue, (row) => onProgress?.(++done, units.length, row));
+    // Rows in suite order again, as the table and the report list them.
+    const key = (u: EvalUnit) => `${u.suite}/${u.severity}`;
+    const byKey = new Map(finished.map((r) => [key(r), r]));
+    const rows = units.map((u) => byKey.get(key(u))!);
     const { suites, mean } = summarize(rows, names);
     return {
       models: names,

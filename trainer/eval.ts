@@ -67,6 +67,14 @@ export function unitsOf(suites: Suite[]): EvalUnit[] {
   return suites.flatMap((s) => s.severities.map((v) => ({ suite: s.name, severity: v.label })));
 }
 
+/** The units in the order a pool should start them: most costly first (see Severity.cost). */
+export function scheduleUnits(suites: Suite[]): EvalUnit[] {
+  const costed = suites.flatMap((s) =>
+    s.severities.map((v) => ({ unit: { suite: s.name, severity: v.label }, cost: v.cost ?? 1 })),
+  );
+  return costed.sort((a, b) => b.cost - a.cost).map((c) => c.unit);
+}
+
 /** Scores one unit for every model; deterministic for (seed, suite, severity, digit index). */
 export function evaluateUnit(
   unit: EvalUnit,
