@@ -34,6 +34,10 @@ async function register(name: BackendName, wasmPaths: Record<string, string>): P
     case 'wasm': {
       const wasm = await import('@tensorflow/tfjs-backend-wasm');
       // Threads need cross-origin isolation, which a static host cannot promise; SIMD is enough here.
+      // Tried for issue 6 (COOP/COEP headers, blob: workers in the CSP): tfjs 4.22 caps XNNPACK's pool
+      // at hardwareConcurrency / 2, so a 2-core machine computes on one thread anyway, and forcing two
+      // was slower. The minified build also breaks its pthreads: they run the Emscripten factory's
+      // toString(), which then reads a closure variable the minifier renamed.
       wasm.setWasmPaths(wasmPaths);
       return;
     }
