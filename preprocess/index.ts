@@ -10,3 +10,7 @@ export * from './augment.ts';
 export * from './corrupt.ts';
 export * from './locate.ts';
 export * from './synth.ts';
+export * from './read-page.ts';
+export * from './read-classify.ts';
+export * from './records.ts';
+export * from './records-csv.ts';

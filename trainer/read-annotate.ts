@@ -10,8 +10,8 @@ import { isAbsolute, join, relative, resolve } from 'node:path';
 import sharp from 'sharp';
 import type { GrayImage } from '../preprocess/image.ts';
 import type { Box } from '../preprocess/locate.ts';
+import type { DigitRecord, PageRecord } from '../preprocess/records.ts';
 import { writeFileAtomic } from './atomic-write.ts';
-import type { DigitReading, PageRecord } from './read.ts';
 
 type Rgb = readonly [number, number, number];
 const FIELD: Rgb = [30, 90, 220];
@@ -47,7 +47,7 @@ function escapeXml(s: string): string {
   return s.replace(/[<>&"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
-function label(d: DigitReading): string {
+function label(d: DigitRecord): string {
   const p = Math.round(d.probability * 100);
   if (!d.review || d.top3.length < 2) return `${d.digit} ${p}%`;
   return `${d.digit} ${p}% (${d.top3[1].digit}?)`;
@@ -64,7 +64,7 @@ export async function annotatePage(image: GrayImage, record: PageRecord): Promis
   }
   const t = Math.max(1, Math.round(Math.min(w, h) / 500));
   const texts: string[] = [];
-  const digits: DigitReading[] = [];
+  const digits: DigitRecord[] = [];
   for (const f of record.fields ?? []) {
     for (const c of f.cells) strokeRect(rgba, w, h, c, CELL, t);
     strokeRect(rgba, w, h, f.box, FIELD, t);

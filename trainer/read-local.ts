@@ -8,7 +8,9 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import { selectBackend, type BackendChoice } from './backend-ladder.ts';
 import { loadModel } from './model-io.ts';
 import { predictProbabilities } from './models.ts';
-import { readFile, resolveReadOptions, type Classifier, type PageRecord, type ReadOptions } from './read.ts';
+import type { Classifier } from '../preprocess/read-classify.ts';
+import type { PageRecord } from '../preprocess/records.ts';
+import { readFile, resolveReadOptions, type ReadOptions } from './read.ts';
 import { writeAnnotation } from './read-annotate.ts';
 
 /** Most digits sent to the model at once: bounds the activations of a page with hundreds of digits. */

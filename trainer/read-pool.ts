@@ -19,7 +19,8 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { errorRecord, type PageRecord } from './read.ts';
+import type { PageRecord } from '../preprocess/records.ts';
+import { errorRecord } from './read.ts';
 import type { LocalReader, ReaderSetup } from './read-local.ts';
 import type { InputItem } from './read-walk.ts';
 

@@ -1,8 +1,9 @@
 /**
- * The batch reader: the library on generated pages (layouts, empty pages, review flags), its accuracy
- * on generated forms and photos (floors from the issue: single-digit fields >= 98 %, multi-digit fields
- * exact >= 93 %), and `npm run read` end to end over good files and the bad-input corpus in one batch.
- * Accuracy and end-to-end tests need a trained model: models/default (or DIGITLENS_READ_MODEL).
+ * The batch reader: the page reader's accuracy with a trained model on generated forms and photos
+ * (floors from the issue: single-digit fields >= 98 %, multi-digit fields exact >= 93 %), and `npm run
+ * read` end to end over good files and the bad-input corpus in one batch. Accuracy and end-to-end tests
+ * need a trained model: models/default (or DIGITLENS_READ_MODEL). The page reader with a stand-in
+ * classifier (layouts, empty pages, review flags) and the CSV rows are tested in test/preprocess/.
  */
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
@@ -12,23 +13,26 @@ import sharp from 'sharp';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { toGray8, type GrayImage } from '../../preprocess/image.ts';
-import type { Box } from '../../preprocess/locate.ts';
 import { createRng } from '../../preprocess/random.ts';
+import type { Classifier } from '../../preprocess/read-classify.ts';
+import { readPage } from '../../preprocess/read-page.ts';
+import { CSV_COLUMNS } from '../../preprocess/records-csv.ts';
+import type { PageRecord } from '../../preprocess/records.ts';
 import { createPaper, renderScene } from '../../preprocess/synth.ts';
 import { selectBackend } from '../../trainer/backend-ladder.ts';
 import { loadModel } from '../../trainer/model-io.ts';
-import { defaultReadOptions, readImage, type Classifier, type PageRecord } from '../../trainer/read.ts';
+import { defaultReadOptions } from '../../trainer/read.ts';
 import { modelClassifier } from '../../trainer/read-local.ts';
 import { parseReadArgs, runRead, type RunIo } from '../../trainer/read-cli.ts';
-import { csvRows, CSV_COLUMNS } from '../../trainer/read-output.ts';
 import { parseShard, walkInputs, type InputItem } from '../../trainer/read-walk.ts';
 import { writeBadInputs, type BadInputName } from '../fixtures/bad-inputs.ts';
 import {
+  centreIn,
   DigitPool,
   generateForm,
   generatePhoto,
-  generateStringPhoto,
   multiPageTiff,
+  overlap,
   pageJpeg,
   pagePng,
   scannedPdf,
@@ -45,93 +49,6 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await rm(root, { recursive: true, force: true });
-});
-
-/** A stand-in model: digit i of a batch is read as i mod 10 with probability p. */
-function fakeClassifier(p = 0.97): Classifier {
-  return (_digits, count) => {
-    const out = new Float32Array(count * 10).fill((1 - p) / 9);
-    for (let i = 0; i < count; i++) out[i * 10 + (i % 10)] = p;
-    return out;
-  };
-}
-
-const centreIn = (b: Box, c: Box) => {
-  const x = b.x + b.width / 2;
-  const y = b.y + b.height / 2;
-  return x >= c.x && x < c.x + c.width && y >= c.y && y < c.y + c.height;
-};
-
-const overlap = (a: Box, b: Box) =>
-  Math.max(0, Math.min(a.x + a.width, b.x + b.width) - Math.max(a.x, b.x)) *
-  Math.max(0, Math.min(a.y + a.height, b.y + b.height) - Math.max(a.y, b.y));
-
-describe('readImage with a stand-in classifier', () => {
-  const pool = new DigitPool(9000);
-
-  test('an empty page says so: no digits, no guess', async () => {
-    const r = await readImage(createPaper(640, 480, 0.9), fakeClassifier());
-    expect(r).toMatchObject({ empty: true, digits: 0, flagged: 0, text: '', layout: 'string', strings: [] });
-    expect(r.decision).toMatch(/no printed fields and no digits found/);
-  });
-
-  test('auto: a form is read as fields, and the decision says why', async () => {
-    const form = generateForm(7, pool);
-    const r = await readImage(form.image, fakeClassifier());
-    expect(r.layout).toBe('fields');
-    expect(r.decision).toMatch(/^fields: \d+ printed fields with \d+ cells found$/);
-    expect(r.fields).toHaveLength(form.fields.length);
-    expect(r.strings).toBeUndefined();
-    for (const f of r.fields!) {
-      expect(f.text).toBe(f.digits.map((d) => d.digit).join(''));
-      for (const d of f.digits) {
-        expect(d.top3).toHaveLength(3);
-        expect(d.top3[0]).toEqual({ digit: d.digit, probability: d.probability });
-        expect(centreIn(d.box, f.cells[d.cell])).toBe(true);
-      }
-    }
-  });
-
-  test('auto: one digit on a photo is single, a written number is string', async () => {
-    const photo = generatePhoto(3, pool);
-    const single = await readImage(photo.image, fakeClassifier());
-    expect(single).toMatchObject({ layout: 'single', digits: 1, empty: false });
-    expect(single.decision).toBe('single: no printed fields, one digit found');
-    expect(overlap(single.strings![0].digits[0].box, photo.digits[0].box)).toBeGreaterThan(0);
-    const number = generateStringPhoto(4, pool);
-    const string = await readImage(number.image, fakeClassifier());
-    expect(string.layout).toBe('string');
-    expect(string.digits).toBe(number.text.length);
-  });
-
-  test('a forced layout is used as given: single keeps the most digit-like blob only', async () => {
-    const number = generateStringPhoto(5, pool);
-    const r = await readImage(number.image, fakeClassifier(), { layout: 'single' });
-    expect(r).toMatchObject({ layout: 'single', digits: 1 });
-    expect(r.decision).toBeUndefined();
-    const f = await readImage(number.image, fakeClassifier(), { layout: 'fields' });
-    expect(f).toMatchObject({ layout: 'fields', fields: [], empty: true });
-  });
-
-  test('digits under --min-confidence are flagged for review, and so are their fields', async () => {
-    const form = generateForm(8, pool);
-    const unsure = await readImage(form.image, fakeClassifier(0.6), { minConfidence: 0.9 });
-    expect(unsure.flagged).toBe(unsure.digits);
-    expect(unsure.fields!.every((f) => f.review === f.digits.length > 0)).toBe(true);
-    const sure = await readImage(form.image, fakeClassifier(0.6), { minConfidence: 0.5 });
-    expect(sure.flagged).toBe(0);
-  });
-
-  test.each([
-    {
-      options: { layout: 'table' },
-      message: /Expected one of auto, single, string, fields for options.layout/,
-    },
-    { options: { minConfidence: 2 }, message: /for options.minConfidence but received 2/ },
-    { options: { fields: { minCellSize: 1 } }, message: /options.fields.minCellSize/ },
-  ])('rejects $options', async ({ options, message }) => {
-    await expect(readImage(createPaper(20, 20), fakeClassifier(), options as never)).rejects.toThrow(message);
-  });
 });
 
 describe.runIf(HAS_MODEL)(`accuracy with ${MODEL_DIR}`, () => {
@@ -159,7 +76,7 @@ describe.runIf(HAS_MODEL)(`accuracy with ${MODEL_DIR}`, () => {
     let wrongFlagged = 0;
     for (let s = 0; s < 24; s++) {
       const form: GeneratedForm = generateForm(20_000 + s, pool, { stringFields: 0.45 });
-      const r = await readImage(form.image, classify);
+      const r = await readPage(form.image, classify);
       expect(r.layout).toBe('fields');
       for (const truth of form.fields) {
         const found = (r.fields ?? []).reduce<(typeof r.fields & object)[number] | null>(
@@ -214,7 +131,7 @@ describe.runIf(HAS_MODEL)(`accuracy with ${MODEL_DIR}`, () => {
     const n = 60;
     for (let s = 0; s < n; s++) {
       const photo = generatePhoto(30_000 + s, pool);
-      const r = await readImage(photo.image, classify);
+      const r = await readPage(photo.image, classify);
       if (r.text === photo.text) ok++;
     }
     console.log(`photos: ${ok}/${n} = ${((100 * ok) / n).toFixed(1)} %`);
@@ -338,57 +255,6 @@ describe('command line and output formats', () => {
     { argv: ['a', '--bogus'], message: /Unknown option '--bogus'/ },
   ])('rejects $argv', ({ argv, message }) => {
     expect(() => parseReadArgs(argv)).toThrow(message);
-  });
-
-  test('CSV: one row per field, quoted where needed, formulas defused', () => {
-    const record: PageRecord = {
-      file: '=cmd|x,y.png',
-      page: 1,
-      pages: 1,
-      layout: 'fields',
-      empty: false,
-      text: '12',
-      digits: 2,
-      flagged: 1,
-      fields: [
-        {
-          box: { x: 1, y: 2, width: 3, height: 4 },
-          cells: [{ x: 1, y: 2, width: 3, height: 4 }],
-          text: '12',
-          review: true,
-          digits: [
-            {
-              digit: 1,
-              probability: 0.99,
-              top3: [{ digit: 1, probability: 0.99 }],
-              review: false,
-              box: { x: 1, y: 2, width: 1, height: 2 },
-              cell: 0,
-            },
-            {
-              digit: 2,
-              probability: 0.5,
-              top3: [
-                { digit: 2, probability: 0.5 },
-                { digit: 7, probability: 0.4 },
-              ],
-              review: true,
-              box: { x: 2, y: 2, width: 1, height: 2 },
-              cell: 0,
-            },
-          ],
-        },
-      ],
-    };
-    const rows = csvRows(record).trim().split('\n');
-    expect(rows).toHaveLength(1);
-    expect(rows[0]).toBe(
-      `"'=cmd|x,y.png",1,1,fields,field,0,1,2,3,4,12,2,0.99;0.5,1:0.99;2:0.5|7:0.4,0.5,true,false,`,
-    );
-    expect(CSV_COLUMNS).toHaveLength(rows[0].split(/,(?=(?:[^"]*"[^"]*")*[^"]*$)/).length);
-    expect(
-      csvRows({ file: 'x.png', error: 'Cannot read "x.png": no such file.', errorCode: 'not-found' }),
-    ).toBe('x.png,,,,error,,,,,,,,,,,,,"Cannot read ""x.png"": no such file."\n');
   });
 });
 
