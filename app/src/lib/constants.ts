@@ -14,10 +14,8 @@ export const FRAME_MAX_SIDE = 640;
 /** A digit whose probability is under this is flagged for review (as `npm run read` does). */
 export const REVIEW_BELOW = 0.9;
 
-/** Page reading layouts, as `npm run read` names them. */
-export const LAYOUTS = ['auto', 'single', 'string', 'fields'] as const;
-export type Layout = (typeof LAYOUTS)[number];
-export type PageLayout = Exclude<Layout, 'auto'>;
+/** Page reading layouts: the shared reader's, as `npm run read` names them. */
+export { LAYOUTS, type Layout, type PageLayout } from '../../../preprocess/read-page.ts';
 
 /** Thumbnails of uploaded pages: longer side, pixels. */
 export const THUMB_SIDE = 360;

@@ -1,21 +1,16 @@
 /**
- * From a grey page to what is written on it, in the layouts `npm run read` knows (single, string,
- * fields, auto), with the same decisions: printed fields first (a form's printed text would otherwise be
- * read as digits), then locate() on the whole page. Pure apart from the classifier, so Node tests and
- * the benchmark run it as the worker does.
- *
- * When the shared reader module lands (the lead's port of trainer/read.ts to a browser-safe module),
- * this file becomes a thin adapter over it; the PageResult shape stays.
+ * The worker's page reader: preprocess/read-page.ts, the reader `npm run read` uses (same layouts, same
+ * decisions), with its result in the shape the page draws (PageResult, lib/protocol.ts), plus the drawing
+ * pad, where the whole pad is one digit. Pure apart from the classifier, so Node tests and the benchmark
+ * run it as the worker does.
  */
-import { findFields, readScannedFields } from '../../../preprocess/fields.ts';
 import { toInkImage, type GrayImage } from '../../../preprocess/image.ts';
-import { locate, type Box, type LocatedDigit, type LocateOptions } from '../../../preprocess/locate.ts';
+import type { Box, LocateOptions } from '../../../preprocess/locate.ts';
 import { normalize } from '../../../preprocess/normalize.ts';
-import type { Layout, PageLayout } from '../lib/constants.ts';
+import { classifyUnits, type Classifier, type PlannedUnit } from '../../../preprocess/read-classify.ts';
+import { planPage } from '../../../preprocess/read-page.ts';
+import type { Layout } from '../lib/constants.ts';
 import type { DigitResult, FieldResult, PageResult, StringResult, Timings } from '../lib/protocol.ts';
-
-/** count digits (count * 784 floats) -> count * 10 probabilities. */
-export type Classifier = (digits: Float32Array, count: number) => Promise<Float32Array>;
 
 export interface ReadPageOptions {
   layout: Layout | 'draw';
@@ -24,13 +19,6 @@ export interface ReadPageOptions {
 }
 
 export const defaultReadPageOptions: ReadPageOptions = { layout: 'string', includePixels: false, locate: {} };
-
-interface Group {
-  box: Box;
-  digits: LocatedDigit[];
-  cells?: Box[];
-  cellOf?: number[];
-}
 
 function argmax(p: Float32Array): number {
   let best = 0;
@@ -57,69 +45,16 @@ function inkBox(ink: GrayImage, threshold = 0.1): Box | null {
   return x1 < 0 ? null : { x: x0, y: y0, width: x1 - x0 + 1, height: y1 - y0 + 1 };
 }
 
-/** Locates the digits of a page and groups them as the layout says. */
-function group(
-  image: GrayImage,
-  layout: Layout | 'draw',
-  options: ReadPageOptions,
-): {
-  layout: PageLayout | 'draw';
-  decision?: string;
-  groups: Group[];
-  fields: boolean;
-  polarity: PageResult['polarity'];
-} {
-  if (layout === 'draw') {
-    // A drawing pad holds one digit written dark on light, like an MNIST form's box: the whole pad is it.
-    const ink = toInkImage(image, 'dark-on-light');
-    const box = inkBox(ink);
-    if (!box) return { layout, groups: [], fields: false, polarity: 'dark-on-light' };
-    const digit: LocatedDigit = { box, pixels: normalize(ink), quality: 1 };
-    return { layout, groups: [{ box, digits: [digit] }], fields: false, polarity: 'dark-on-light' };
-  }
-  if (layout === 'fields' || layout === 'auto') {
-    const scan = findFields(image);
-    if (layout === 'fields' || scan.fields.length > 0) {
-      const read = readScannedFields(image, scan, { locate: options.locate });
-      const cells = scan.fields.reduce((n, f) => n + f.cells.length, 0);
-      return {
-        layout: 'fields',
-        decision:
-          layout === 'auto'
-            ? `fields: ${scan.fields.length} printed field${scan.fields.length === 1 ? '' : 's'} with ${cells} cell${cells === 1 ? '' : 's'} found`
-            : undefined,
-        groups: read.map((f) => ({
-          box: f.box,
-          digits: f.digits,
-          cells: f.cells,
-          cellOf: f.digits.map((d) => d.cell),
-        })),
-        fields: true,
-        polarity: scan.polarity,
-      };
-    }
-  }
-  const located = locate(image, options.locate);
-  let pageLayout: PageLayout;
-  let decision: string | undefined;
-  if (layout === 'auto') {
-    const n = located.digits.length;
-    pageLayout = n === 1 ? 'single' : 'string';
-    decision =
-      n === 0
-        ? 'string: no printed fields and no digits found'
-        : n === 1
-          ? 'single: no printed fields, one digit found'
-          : `string: no printed fields, ${n} digits in ${located.strings.length} string${located.strings.length === 1 ? '' : 's'} found`;
-  } else pageLayout = layout as PageLayout;
-  let groups: Group[] = located.strings;
-  if (pageLayout === 'single' && located.digits.length > 0) {
-    // One digit per image: the biggest well-formed blob; the rest are marks, dots and text.
-    const score = (d: LocatedDigit) => d.box.width * d.box.height * d.quality;
-    const best = located.digits.reduce((a, b) => (score(b) > score(a) ? b : a));
-    groups = [{ box: best.box, digits: [best] }];
-  }
-  return { layout: pageLayout, decision, groups, fields: false, polarity: located.polarity };
+/** A drawing pad holds one digit written dark on light, like an MNIST form's box: the whole pad is it. */
+function planDrawing(image: GrayImage): { layout: 'draw'; polarity: 'dark-on-light'; units: PlannedUnit[] } {
+  const ink = toInkImage(image, 'dark-on-light');
+  const box = inkBox(ink);
+  const digits = box ? [{ box, pixels: normalize(ink), quality: 1 }] : [];
+  return {
+    layout: 'draw',
+    polarity: 'dark-on-light',
+    units: box ? [{ box, runs: [{ digits, split: false }] }] : [],
+  };
 }
 
 /** Reads a page (grey, paper polarity). `decodeMs` is added to the timings for the caller's decode. */
@@ -131,46 +66,47 @@ export async function readPage(
 ): Promise<PageResult> {
   const o = { ...defaultReadPageOptions, ...options };
   const t0 = performance.now();
-  const g = group(image, o.layout, o);
+  // No splitting of wide blobs into touching digits: the camera reads every frame and cannot afford
+  // the extra digits, and upload keeps the readings the app has always given (split: true would match
+  // `npm run read` on touching digits).
+  const plan =
+    o.layout === 'draw'
+      ? planDrawing(image)
+      : planPage(image, { layout: o.layout, split: false, locate: o.locate });
   const t1 = performance.now();
-  const all = g.groups.flatMap((s) => s.digits);
-  const batch = new Float32Array(all.length * 784);
-  all.forEach((d, i) => batch.set(d.pixels, i * 784));
-  const probs = all.length > 0 ? await classify(batch, all.length) : new Float32Array(0);
+  const units = await classifyUnits(image, plan.polarity, plan.units, classify, o.locate);
   const t2 = performance.now();
-  const digits: DigitResult[] = [];
-  const strings: (StringResult & { cells?: Box[] })[] = [];
-  let k = 0;
-  g.groups.forEach((s, si) => {
-    let text = '';
-    for (const d of s.digits) {
-      const p = probs.slice(k * 10, k * 10 + 10);
-      const digit = argmax(p);
-      text += digit;
-      digits.push({
+  const digits: DigitResult[] = units.flatMap((u, string) =>
+    u.digits.map((d) => {
+      const digit = argmax(d.probs);
+      return {
         box: d.box,
-        probs: p,
+        probs: d.probs,
         digit,
-        probability: p[digit],
+        probability: d.probs[digit],
         quality: d.quality,
-        string: si,
+        string,
         ...(o.includePixels ? { pixels: d.pixels } : {}),
-      });
-      k++;
-    }
-    strings.push({ box: s.box, text, ...(s.cells ? { cells: s.cells } : {}) });
-  });
+      };
+    }),
+  );
+  const texts: (StringResult & { cells?: Box[] })[] = units.map((u) => ({
+    box: u.box,
+    text: u.digits.map((d) => argmax(d.probs)).join(''),
+    ...(u.cells ? { cells: u.cells } : {}),
+  }));
+  const fields = plan.layout === 'fields';
   const timings: Timings = { decode: decodeMs, locate: t1 - t0, infer: t2 - t1, total: decodeMs + (t2 - t0) };
   const result: PageResult = {
     width: image.width,
     height: image.height,
-    layout: g.layout,
-    polarity: g.polarity,
+    layout: plan.layout,
+    polarity: plan.polarity,
     digits,
-    strings: g.fields ? [] : strings,
+    strings: fields ? [] : texts,
     timings,
   };
-  if (g.decision) result.decision = g.decision;
-  if (g.fields) result.fields = strings as FieldResult[];
+  if ('decision' in plan && plan.decision) result.decision = plan.decision;
+  if (fields) result.fields = texts as FieldResult[];
   return result;
 }

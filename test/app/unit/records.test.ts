@@ -1,6 +1,7 @@
 import { describe, expect, test } from 'vitest';
-import { csvCell, pageRecord, toCsv, CSV_COLUMNS } from '../../../app/src/lib/records.ts';
+import { pageRecord, toCsv } from '../../../app/src/lib/records.ts';
 import type { PageResult } from '../../../app/src/lib/protocol.ts';
+import { REVIEWED_CSV_COLUMNS } from '../../../preprocess/records-csv.ts';
 
 const probs = (d: number, p: number) =>
   Float32Array.from({ length: 10 }, (_, k) => (k === d ? p : (1 - p) / 9));
@@ -40,16 +41,22 @@ describe('records', () => {
     expect(r.strings?.[0].digits[1]).toMatchObject({ digit: 3, corrected: { from: 2 }, review: false });
   });
 
-  test('CSV: one row per string, error rows, formula-safe cells', () => {
+  test('CSV: one row per string, error rows, formula-safe cells, corrected units marked', () => {
     const csv = toCsv([
-      pageRecord('=evil.png', 1, 1, result, 0.9),
+      pageRecord('=evil.png', 1, 1, result, 0.9, new Map([[2, 8]])),
       { file: 'b.png', error: 'it is "broken"' },
     ]);
     const lines = csv.trim().split('\n');
-    expect(lines[0]).toBe(CSV_COLUMNS.join(','));
+    expect(lines[0]).toBe(REVIEWED_CSV_COLUMNS.join(','));
     expect(lines).toHaveLength(4);
     expect(lines[1].startsWith("'=evil.png,1,1,string,string,0,")).toBe(true);
-    expect(lines[3]).toContain('"it is ""broken"""');
-    expect(csvCell('-1')).toBe("'-1");
+    expect(lines.slice(1, 3).map((l) => l.split(',').at(-1))).toEqual(['false', 'true']);
+    expect(lines[3]).toBe('b.png,,,,error,,,,,,,,,,,,,"it is ""broken""",');
+  });
+
+  test('a drawing is not an upload page', () => {
+    expect(() => pageRecord('pad.png', 1, 1, { ...result, layout: 'draw' }, 0.9)).toThrow(
+      /Expected a page layout \(single, string or fields\) for result.layout but received "draw"/,
+    );
   });
 });
