@@ -114,7 +114,7 @@ class InferenceHost {
       const image = this.raster.toGray(bitmap, options.maxSide);
       const decodeMs = performance.now() - t0;
       const thumb = await thumbnail(bitmap, THUMB_SIDE);
-      const result = await readPage(image, classify, options, decodeMs);
+      const result = await readPage(image, classify, { ...options, split: true }, decodeMs);
       return { page, pages, result, thumbnail: thumb };
     } catch (error) {
       return { page, pages, error: error instanceof Error ? error.message : String(error) };

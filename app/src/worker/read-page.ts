@@ -16,9 +16,20 @@ export interface ReadPageOptions {
   layout: Layout | 'draw';
   includePixels: boolean;
   locate: Partial<LocateOptions>;
+  /**
+   * Also try wide blobs as touching digits, as `npm run read` does (preprocess/read-classify.ts). Upload
+   * turns it on, so a batch reads as the CLI reads it; the camera leaves it off: it reads every frame
+   * and cannot afford the extra digits.
+   */
+  split: boolean;
 }
 
-export const defaultReadPageOptions: ReadPageOptions = { layout: 'string', includePixels: false, locate: {} };
+export const defaultReadPageOptions: ReadPageOptions = {
+  layout: 'string',
+  includePixels: false,
+  locate: {},
+  split: false,
+};
 
 function argmax(p: Float32Array): number {
   let best = 0;
@@ -66,13 +77,10 @@ export async function readPage(
 ): Promise<PageResult> {
   const o = { ...defaultReadPageOptions, ...options };
   const t0 = performance.now();
-  // No splitting of wide blobs into touching digits: the camera reads every frame and cannot afford
-  // the extra digits, and upload keeps the readings the app has always given (split: true would match
-  // `npm run read` on touching digits).
   const plan =
     o.layout === 'draw'
       ? planDrawing(image)
-      : planPage(image, { layout: o.layout, split: false, locate: o.locate });
+      : planPage(image, { layout: o.layout, split: o.split, locate: o.locate });
   const t1 = performance.now();
   const units = await classifyUnits(image, plan.polarity, plan.units, classify, o.locate);
   const t2 = performance.now();
