@@ -3,7 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { defaultTrainConfig, learningRateAt, type TrainConfig } from '../../trainer/config.ts';
+import {
+  defaultTrainConfig,
+  learningRateAt,
+  TRAIN_AUGMENT_OPTIONS,
+  type TrainConfig,
+} from '../../trainer/config.ts';
 import { writeManifest, readManifest } from '../../trainer/manifest.ts';
 import { sha256 } from '../../trainer/model-io.ts';
 import { writeReport } from '../../trainer/report.ts';
@@ -118,8 +123,15 @@ describe('config', () => {
     expect(() => parseTrainArgs(argv)).toThrow(message);
   });
 
-  test('no flags reproduce the shipped default model config', () => {
+  test('no flags reproduce the shipped default model config', async () => {
     expect(parseTrainArgs([])).toEqual(defaultTrainConfig);
+    // The shipped model was made with exactly these defaults (where it was written and whether the run
+    // was resumed do not change the model).
+    const shipped = await readManifest('models/default');
+    const { out: _out, resume: _resume, ...made } = shipped.config;
+    const { out: _o, resume: _r, ...defaults } = defaultTrainConfig;
+    expect(made).toEqual(defaults);
+    expect(shipped.augmentOptions).toEqual(TRAIN_AUGMENT_OPTIONS);
     const c = parseTrainArgs(['--name', 'x', '--epochs', '3', '--limit', '500', '--resume']);
     expect(c).toMatchObject({ name: 'x', out: 'models/x', epochs: 3, limit: 500, resume: true });
   });
