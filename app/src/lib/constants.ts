@@ -1,4 +1,5 @@
 /** App-wide constants, in one place (GUIDE: constants in UPPER_SNAKE). */
+import { defaultReadPageOptions } from '../../../preprocess/read-page.ts';
 
 /** Backends in ladder order: fastest first, and the ladder always ends in one that cannot fail. */
 export const BACKENDS = ['webgpu', 'webgl', 'wasm', 'cpu'] as const;
@@ -11,8 +12,8 @@ export const WORKER_IDLE_MS = 60_000;
 /** Camera frames are shrunk to at most this many pixels on their longer side before reading. */
 export const FRAME_MAX_SIDE = 640;
 
-/** A digit whose probability is under this is flagged for review (as `npm run read` does). */
-export const REVIEW_BELOW = 0.9;
+/** A digit whose probability is under this is flagged for review: `npm run read`'s --min-confidence. */
+export const REVIEW_BELOW = defaultReadPageOptions.minConfidence;
 
 /** Page reading layouts: the shared reader's, as `npm run read` names them. */
 export { LAYOUTS, type Layout, type PageLayout } from '../../../preprocess/read-page.ts';
