@@ -56,7 +56,7 @@ export interface TrainBenchOptions {
   archs: readonly Arch[];
   batch: number;
   runs: number;
-  /** The stock cpu backend is ~100x slower: a few steps suffice, and only for the seeds' CNN. */
+  /** The stock cpu backend is ~100x slower: a few steps suffice, and only for the seeds' CNN; 0 skips it. */
   cpuRuns: number;
   /** Thread counts to compare (data-parallel replicas). */
   jobs: number[];
@@ -94,7 +94,9 @@ export async function runTrainBench(options: Partial<TrainBenchOptions> = {}): P
       );
     }
   }
-  await tf.setBackend('cpu');
-  rows.push(row('cpu', 'cnn', opts.batch, 1, await stepTimes('cnn', opts.batch, opts.cpuRuns, 1, 'cpu')));
+  if (opts.cpuRuns > 0) {
+    await tf.setBackend('cpu');
+    rows.push(row('cpu', 'cnn', opts.batch, 1, await stepTimes('cnn', opts.batch, opts.cpuRuns, 1, 'cpu')));
+  }
   return rows;
 }

@@ -42,9 +42,25 @@ export class WorkerPool<Task, Result> {
     }
   }
 
-  /** Runs every task on the first free worker; resolves with results in the order of `tasks`. */
-  async run(tasks: Task[], onResult?: (result: Result, index: number) => void): Promise<Result[]> {
-    await Promise.all(this.ready);
+  private started = false;
+
+  /**
+   * Runs every task on the first free worker; resolves with results in the order of `tasks`. Once the
+   * workers are up, the first tasks are posted before run() returns, so a caller that then computes on
+   * its own thread (a training step's local shard) works alongside them rather than before them.
+   */
+  run(tasks: Task[], onResult?: (result: Result, index: number) => void): Promise<Result[]> {
+    if (this.started) return this.dispatch(tasks, onResult);
+    return Promise.all(this.ready).then(() => {
+      this.started = true;
+      return this.dispatch(tasks, onResult);
+    });
+  }
+
+  private async dispatch(
+    tasks: Task[],
+    onResult?: (result: Result, index: number) => void,
+  ): Promise<Result[]> {
     const results = new Array<Result>(tasks.length);
     let next = 0;
     const drive = (w: Worker) =>
