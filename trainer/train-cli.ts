@@ -35,7 +35,7 @@ misclassified digits, index.html).
   --patience N         early stopping after N epochs without improvement (default ${defaultTrainConfig.patience})
   --seed N             (default ${defaultTrainConfig.seed})
   --backend NAME       auto | tensorflow-gpu | tensorflow | webgpu | wasm | cpu (default auto)
-  --jobs N             threads each step is split across (default 1; more helps only on idle cores)
+  --jobs N             threads each step is split across (default: one per core; 1 on a busy machine)
   --resume             continue an interrupted run in the output folder
   --help
 `;
