@@ -8,8 +8,8 @@ import { checkBackendChoice, selectBackend, type BackendChoice } from './backend
 import { intFlag, isMain, UsageError } from './cli-args.ts';
 import {
   findSuites,
-  scheduleUnits,
   summarize,
+  unitOrder,
   unitsOf,
   type EvalResult,
   type EvalRow,
@@ -114,9 +114,9 @@ export async function runEval(
   for (const d of dirs) (await loadModel(d)).dispose();
   const names = await Promise.all(dirs.map(modelName));
   if (names.length === 2 && names[0] === names[1]) names[1] = `${names[1]} (${args.compare})`;
-  const suites = findSuites(args.suites);
-  const units: EvalUnit[] = unitsOf(suites);
-  const queue = scheduleUnits(suites);
+  const selected = findSuites(args.suites);
+  const units: EvalUnit[] = unitsOf(selected);
+  const order = unitOrder(selected);
   const init: EvalWorkerInit = {
     models: dirs.map((dir, i) => ({ name: names[i], dir: resolve(dir) })),
     backend: args.backend,
@@ -130,11 +130,13 @@ export async function runEval(
   );
   let done = 0;
   try {
-    const finished = await pool.run(queue, (row) => onProgress?.(++done, units.length, row));
+    const finished = await pool.run(
+      order.map((i) => units[i]),
+      (row) => onProgress?.(++done, units.length, row),
+    );
     // Rows in suite order again, as the table and the report list them.
-    const key = (u: EvalUnit) => `${u.suite}/${u.severity}`;
-    const byKey = new Map(finished.map((r) => [key(r), r]));
-    const rows = units.map((u) => byKey.get(key(u))!);
+    const rows = new Array<EvalRow>(units.length);
+    order.forEach((unit, k) => (rows[unit] = finished[k]));
     const { suites, mean } = summarize(rows, names);
     return {
       models: names,

@@ -67,12 +67,10 @@ export function unitsOf(suites: Suite[]): EvalUnit[] {
   return suites.flatMap((s) => s.severities.map((v) => ({ suite: s.name, severity: v.label })));
 }
 
-/** The units in the order a pool should start them: most costly first (see Severity.cost). */
-export function scheduleUnits(suites: Suite[]): EvalUnit[] {
-  const costed = suites.flatMap((s) =>
-    s.severities.map((v) => ({ unit: { suite: s.name, severity: v.label }, cost: v.cost ?? 1 })),
-  );
-  return costed.sort((a, b) => b.cost - a.cost).map((c) => c.unit);
+/** Indices into unitsOf(suites) in the order a pool should start them: most costly first (Severity.cost). */
+export function unitOrder(suites: Suite[]): number[] {
+  const costs = suites.flatMap((s) => s.severities.map((v) => v.cost ?? 1));
+  return costs.map((_, i) => i).sort((a, b) => costs[b] - costs[a]);
 }
 
 /** Scores one unit for every model; deterministic for (seed, suite, severity, digit index). */
