@@ -53,7 +53,7 @@ export async function saveCheckpoint<H>(
   const data = new Float32Array(buf.buffer, dataStart, floats);
   let o = 0;
   for (const t of tensors) {
-    data.set(t.dataSync() as Float32Array, o);
+    data.set((await t.data()) as Float32Array, o);
     o += t.size;
   }
   // getWeights() makes a fresh scalar for the iteration count; the moments are the optimizer's own.

@@ -23,9 +23,9 @@ async function start(): Promise<void> {
     );
     const { test } = await loadMnist();
     const set = sliceSet(test, 0, init.limit ?? test.count);
-    port.on('message', ({ id, task }: { id: number; task: EvalUnit }) => {
+    port.on('message', async ({ id, task }: { id: number; task: EvalUnit }) => {
       try {
-        port.postMessage({ id, result: evaluateUnit(task, models, set, init.seed) });
+        port.postMessage({ id, result: await evaluateUnit(task, models, set, init.seed) });
       } catch (err) {
         port.postMessage({ id, error: `${task.suite}/${task.severity}: ${(err as Error).message}` });
       }

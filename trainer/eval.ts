@@ -3,12 +3,12 @@
  * test set: its inputs are prepared once and every model (the model and --compare) scores the same
  * inputs, so the two are compared on identical digits.
  */
-import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { createRng, deriveSeed } from '../preprocess/random.ts';
 import { buildSuites, type Suite, type SuitePath } from './eval-suites.ts';
 import type { DigitSet } from './mnist.ts';
 import { argmax } from './metrics.ts';
+import { predictProbabilitiesAsync } from './models.ts';
 
 export interface EvalUnit {
   suite: string;
@@ -74,13 +74,13 @@ export function unitOrder(suites: Suite[]): number[] {
 }
 
 /** Scores one unit for every model; deterministic for (seed, suite, severity, digit index). */
-export function evaluateUnit(
+export async function evaluateUnit(
   unit: EvalUnit,
   models: { name: string; model: tfl.LayersModel }[],
   test: DigitSet,
   seed: number,
   chunk = 500,
-): EvalRow {
+): Promise<EvalRow> {
   const suite = buildSuites().find((s) => s.name === unit.suite);
   const severity = suite?.severities.find((v) => v.label === unit.severity);
   if (!suite || !severity)
@@ -108,10 +108,7 @@ export function evaluateUnit(
     found += n;
     if (n === 0) continue;
     for (const m of models) {
-      const probs = tf.tidy(() => {
-        const t = tf.tensor4d(x.subarray(0, n * 784), [n, 28, 28, 1]);
-        return (m.model.predict(t) as tf.Tensor).dataSync() as Float32Array;
-      });
+      const probs = await predictProbabilitiesAsync(m.model, x.subarray(0, n * 784), n);
       for (let b = 0; b < n; b++) if (argmax(probs, b * 10) === labels[b]) correct[m.name]++;
     }
   }

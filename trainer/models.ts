@@ -131,3 +131,20 @@ export function predictProbabilities(
     return (model.predict(x) as tf.Tensor).dataSync() as Float32Array;
   });
 }
+
+/**
+ * predictProbabilities for every backend: WebGPU in Node cannot read a tensor synchronously (its
+ * dataSync needs OffscreenCanvas), so training and eval read their results with data().
+ */
+export async function predictProbabilitiesAsync(
+  model: tfl.LayersModel,
+  digits: Float32Array,
+  count: number,
+): Promise<Float32Array> {
+  const probs = tf.tidy(() => model.predict(tf.tensor4d(digits, [count, 28, 28, 1])) as tf.Tensor);
+  try {
+    return (await probs.data()) as Float32Array;
+  } finally {
+    probs.dispose();
+  }
+}

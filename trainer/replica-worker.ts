@@ -20,7 +20,7 @@ async function start(): Promise<void> {
     Math.random = () => rng.next();
     await selectBackend(init.backend);
     const model = createModel(init.arch, { seed: init.modelSeed, dropout: init.dropout });
-    port.on('message', ({ id, task }: { id: number; task: ShardTask }) => {
+    port.on('message', async ({ id, task }: { id: number; task: ShardTask }) => {
       try {
         const vars = model.trainableWeights;
         task.weights.forEach((w, i) => {
@@ -28,7 +28,7 @@ async function start(): Promise<void> {
           vars[i].write(t);
           t.dispose();
         });
-        const out = shardGradients(model, task.x, task.y, task.n);
+        const out = await shardGradients(model, task.x, task.y, task.n);
         port.postMessage({ id, result: out }, [...out.grads.map((g) => g.buffer as ArrayBuffer)]);
       } catch (err) {
         port.postMessage({ id, error: (err as Error).message });

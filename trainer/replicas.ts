@@ -39,13 +39,13 @@ function lossOf(model: tfl.LayersModel, xt: tf.Tensor, yt: tf.Tensor): { loss: t
   return { loss, probs: p };
 }
 
-/** Gradients of the mean loss over n digits, in the order of model.trainableWeights. */
-export function shardGradients(
+/** Loss, hit count and gradients (by variable name) of a shard, as tensors the caller disposes. */
+function shardTensors(
   model: tfl.LayersModel,
   x: Float32Array,
   y: Float32Array,
   n: number,
-): ShardResult {
+): { loss: tf.Scalar; hits: tf.Scalar; grads: tf.NamedTensorMap } {
   return tf.tidy(() => {
     const xt = tf.tensor4d(x.subarray(0, n * 784), [n, 28, 28, 1]);
     const yt = tf.tensor2d(y.subarray(0, n * 10), [n, 10]);
@@ -56,15 +56,34 @@ export function shardGradients(
       probs = tf.keep(out.probs);
       return out.loss;
     }, vars);
-    const hits = tf.sum(tf.cast(tf.equal(tf.argMax(probs!, 1), tf.argMax(yt, 1)), 'int32')).dataSync()[0];
+    const hits = tf.sum(tf.cast(tf.equal(tf.argMax(probs!, 1), tf.argMax(yt, 1)), 'int32')) as tf.Scalar;
     probs!.dispose();
+    return { loss: value, hits, grads };
+  });
+}
+
+/**
+ * Gradients of the mean loss over n digits, in the order of model.trainableWeights. Read with data(),
+ * not dataSync(): WebGPU in Node has no synchronous read.
+ */
+export async function shardGradients(
+  model: tfl.LayersModel,
+  x: Float32Array,
+  y: Float32Array,
+  n: number,
+): Promise<ShardResult> {
+  const { loss, hits, grads } = shardTensors(model, x, y, n);
+  const names = model.trainableWeights.map((w) => (w.read() as tf.Variable).name);
+  try {
     return {
       // Own copies: these buffers are transferred to another thread.
-      grads: vars.map((v) => new Float32Array(grads[v.name].dataSync() as Float32Array)),
-      loss: value.dataSync()[0],
-      hits,
+      grads: await Promise.all(names.map(async (name) => new Float32Array(await grads[name].data()))),
+      loss: (await loss.data())[0],
+      hits: (await hits.data())[0],
     };
-  });
+  } finally {
+    tf.dispose([loss, hits, grads]);
+  }
 }
 
 /** Splits n into `parts` nearly equal shard sizes, largest first. */
@@ -106,25 +125,31 @@ export class Replicas {
     y: Float32Array,
     n: number,
   ): Promise<[number, number]> {
+    if (!this.pool) {
+      // One replica: the gradients stay on the backend (no round trip through the CPU on a GPU).
+      const { loss, hits, grads } = shardTensors(model, x, y, n);
+      optimizer.applyGradients(grads);
+      const result: [number, number] = [(await loss.data())[0], (await hits.data())[0]];
+      tf.dispose([loss, hits, grads]);
+      return result;
+    }
     const sizes = shardSizes(n, Math.min(this.count, n));
     const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
     let offset = sizes[0];
-    const weights = this.pool ? vars.map((v) => new Float32Array(v.dataSync() as Float32Array)) : [];
-    const remote: Promise<ShardResult[]> = this.pool
-      ? this.pool.run(
-          sizes.slice(1).map((size) => {
-            const task: ShardTask = {
-              weights,
-              x: x.slice(offset * 784, (offset + size) * 784),
-              y: y.slice(offset * 10, (offset + size) * 10),
-              n: size,
-            };
-            offset += size;
-            return task;
-          }),
-        )
-      : Promise.resolve([]);
-    const local = shardGradients(model, x, y, sizes[0]);
+    const weights = await Promise.all(vars.map(async (v) => new Float32Array(await v.data())));
+    const remote = this.pool.run(
+      sizes.slice(1).map((size) => {
+        const task: ShardTask = {
+          weights,
+          x: x.slice(offset * 784, (offset + size) * 784),
+          y: y.slice(offset * 10, (offset + size) * 10),
+          n: size,
+        };
+        offset += size;
+        return task;
+      }),
+    );
+    const local = await shardGradients(model, x, y, sizes[0]);
     const results = [local, ...(await remote)];
     let loss = 0;
     let hits = 0;

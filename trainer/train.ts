@@ -16,7 +16,7 @@ import { augmentOptionsFor, learningRateAt, type TrainConfig } from './config.ts
 import { loadMnist, sliceSet, type DigitSet } from './mnist.ts';
 import { writeFileAtomic } from './atomic-write.ts';
 import { score, type Scores } from './metrics.ts';
-import { countParams, createModel } from './models.ts';
+import { countParams, createModel, predictProbabilitiesAsync } from './models.ts';
 import { loadModel, saveModel } from './model-io.ts';
 import { ProgressReporter } from './progress.ts';
 
@@ -85,12 +85,12 @@ export function buildBatch(
 }
 
 /** Predicts a whole set in chunks; returns [count, 10] probabilities. */
-export function predictSet(
+export async function predictSet(
   model: tfl.LayersModel,
   set: DigitSet,
   transform?: (digit: Float32Array) => Float32Array,
   chunk = 500,
-): Float32Array {
+): Promise<Float32Array> {
   const out = new Float32Array(set.count * 10);
   const x = new Float32Array(chunk * 784);
   for (let start = 0; start < set.count; start += chunk) {
@@ -102,11 +102,7 @@ export function predictSet(
       if (transform) d = transform(d);
       x.set(d, b * 784);
     }
-    const probs = tf.tidy(() => {
-      const t = tf.tensor4d(x.subarray(0, n * 784), [n, 28, 28, 1]);
-      return (model.predict(t) as tf.Tensor).dataSync() as Float32Array;
-    });
-    out.set(probs, start * 10);
+    out.set(await predictProbabilitiesAsync(model, x.subarray(0, n * 784), n), start * 10);
   }
   return out;
 }
@@ -236,7 +232,7 @@ export async function train(config: TrainConfig, hooks: TrainHooks): Promise<Tra
       }
       progress.end();
       const seconds = (performance.now() - t0) / 1000;
-      const val = score(predictSet(model, splits.validation), splits.validation.labels);
+      const val = score(await predictSet(model, splits.validation), splits.validation.labels);
       const best = val.accuracy > state.bestValAccuracy;
       const record: EpochRecord = {
         epoch: epoch + 1,
@@ -280,8 +276,8 @@ export async function train(config: TrainConfig, hooks: TrainHooks): Promise<Tra
   model.dispose();
   optimizer.dispose();
   const best = await loadModel(dir);
-  const test = score(predictSet(best, splits.test), splits.test.labels);
-  const transposed = score(predictSet(best, splits.test, transpose28), splits.test.labels);
+  const test = score(await predictSet(best, splits.test), splits.test.labels);
+  const transposed = score(await predictSet(best, splits.test, transpose28), splits.test.labels);
   say(
     `test: ${(test.accuracy * 100).toFixed(2)}% clean, ${(transposed.accuracy * 100).toFixed(2)}% transposed ` +
       `(best epoch ${state.bestEpoch}, ${state.trainSeconds.toFixed(0)} s of training)`,

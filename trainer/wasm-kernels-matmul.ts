@@ -51,7 +51,15 @@ export function chooseOrientation(
   return swapped < direct ? 'swapped' : 'direct';
 }
 
-/** XNNPACK product of row-major [m,k]·[k,n] operands; returns a new [1,m,n] tensor. */
+/**
+ * XNNPACK product of row-major [m,k]·[k,n] operands; returns a new [1,m,n] tensor.
+ *
+ * The operands go in as views with ids of their own. The stock kernel caches XNNPACK operators by
+ * tensor id, and an id can come back with other dimensions (a reshape or a size-1 transpose keeps
+ * it): the dense layers' weight gradients of a one-digit shard came out NaN, and 16 replicas of a
+ * 64-digit batch make such shards (test/trainer/wasm-kernels.test.ts). A view's id, and whatever
+ * was cached under it, dies with the view.
+ */
 function fastProduct(
   backend: WasmBackend,
   stock: KernelFunc,
@@ -61,12 +69,18 @@ function fastProduct(
   k: number,
   n: number,
 ): TensorInfo {
-  const out = stock({
-    inputs: { a: withShape(a, [1, m, k]), b: withShape(b, [1, k, n]) },
-    backend: backend as never,
-    attrs: { transposeA: false, transposeB: false },
-  });
-  return out as TensorInfo;
+  const av = view(backend, a, 0, [1, m, k]);
+  const bv = view(backend, b, 0, [1, k, n]);
+  try {
+    return stock({
+      inputs: { a: av, b: bv },
+      backend: backend as never,
+      attrs: { transposeA: false, transposeB: false },
+    }) as TensorInfo;
+  } finally {
+    dropView(backend, av);
+    dropView(backend, bv);
+  }
 }
 
 /**

@@ -5,6 +5,8 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 
 import { conv2DBackpropFilter, conv2DBackpropInput } from '../../trainer/wasm-kernels-conv.ts';
+import { createModel } from '../../trainer/models.ts';
+import { shardGradients } from '../../trainer/replicas.ts';
 import { chooseOrientation } from '../../trainer/wasm-kernels-matmul.ts';
 import {
   WASM_TRAINING_KERNEL_NAMES,
@@ -414,6 +416,29 @@ describe('training a small CNN with Adam', () => {
     wasm.weights.forEach((w, i) =>
       expect(relativeError(w, cpu.weights[i]), `weight ${i}`).toBeLessThan(1e-3),
     );
+  });
+
+  test('gives the default model the same gradients on wasm as on cpu for shards of 1 and 3 digits', async () => {
+    // Data-parallel training on many cores splits a batch into shards this small; on one digit the
+    // dense layers' weight gradients once came out NaN on wasm (a cached XNNPACK operator reused).
+    const grads = async (backend: Backend, n: number) => {
+      tf.setBackend(backend);
+      const model = createModel('dlnet', { seed: 3, dropout: 0 });
+      const x = Float32Array.from({ length: n * 784 }, (_, i) => ((i * 2654435761) % 1000) / 1000);
+      const y = new Float32Array(n * 10);
+      for (let b = 0; b < n; b++) y[b * 10 + ((b * 3) % 10)] = 1;
+      const out = await shardGradients(model, x, y, n);
+      model.dispose();
+      return out.grads;
+    };
+    for (const n of [1, 3]) {
+      const cpu = await grads('cpu', n);
+      const wasm = await grads('wasm', n);
+      wasm.forEach((g, i) => {
+        expect(g.some(Number.isNaN), `n ${n}, weight ${i}: NaN`).toBe(false);
+        expect(relativeError(g, cpu[i]), `n ${n}, weight ${i}`).toBeLessThan(1e-3);
+      });
+    }
   });
 
   test('leaks no tensors and no wasm memory over repeated steps', async () => {
