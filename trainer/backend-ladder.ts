@@ -73,6 +73,22 @@ async function tryTensorflow(gpu: boolean): Promise<Attempt> {
   return { ok: true };
 }
 
+interface WebGpu {
+  requestAdapter(): Promise<{
+    info?: { vendor?: string; architecture?: string; description?: string };
+  } | null>;
+}
+
+/** Which adapter Dawn found: a software one (SwiftShader) trains on the CPU, and the user should know. */
+async function adapterNote(gpu: WebGpu): Promise<string | undefined> {
+  const info = (await gpu.requestAdapter())?.info;
+  if (!info) return undefined;
+  const name = [info.vendor, info.architecture, info.description].filter(Boolean).join(' ');
+  return /swiftshader|llvmpipe|lavapipe/i.test(name)
+    ? `adapter ${name}: a software adapter, so WebGPU runs on the CPU`
+    : `adapter ${name}`;
+}
+
 async function tryWebgpu(): Promise<Attempt> {
   let webgpu: { create?: (flags: string[]) => unknown; globals?: object };
   try {
@@ -87,7 +103,7 @@ async function tryWebgpu(): Promise<Attempt> {
     Object.defineProperty(globalThis, 'navigator', { value: { gpu }, configurable: true });
     await import('@tensorflow/tfjs-backend-webgpu');
     if (!(await activate('webgpu'))) return { ok: false, why: 'no WebGPU adapter' };
-    return { ok: true };
+    return { ok: true, note: await adapterNote(gpu as WebGpu) };
   } catch (err) {
     return { ok: false, why: `WebGPU failed: ${(err as Error).message.split('\n')[0]}` };
   }
