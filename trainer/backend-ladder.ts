@@ -8,6 +8,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { registerWasmTrainingKernels } from './wasm-kernels.ts';
+import { defaultJobs } from './worker-pool.ts';
 
 export const BACKENDS = ['tensorflow-gpu', 'tensorflow', 'webgpu', 'wasm', 'cpu'] as const;
 export type BackendChoice = (typeof BACKENDS)[number] | 'auto';
@@ -129,13 +130,29 @@ const RUNGS: Record<(typeof BACKENDS)[number], () => Promise<Attempt>> = {
   cpu: tryCpu,
 };
 
+export interface SelectOptions {
+  /**
+   * The caller reads tensors with dataSync() (the page reader's classifier is synchronous). WebGPU in
+   * Node cannot read synchronously (its dataSync needs OffscreenCanvas), so its rung is skipped.
+   */
+  synchronous: boolean;
+}
+
+const NO_SYNC_READS = 'WebGPU in Node cannot read results synchronously, as this command does';
+
 /**
  * Activates a backend: the requested one, or the first rung that works.
  * A requested backend that fails is an error, not a silent fallback: the user asked for it.
  */
-export async function selectBackend(choice: BackendChoice = 'auto'): Promise<BackendResult> {
+export async function selectBackend(
+  choice: BackendChoice = 'auto',
+  options: Partial<SelectOptions> = {},
+): Promise<BackendResult> {
   checkBackendChoice(choice);
+  const usable = (rung: (typeof BACKENDS)[number]) => !(options.synchronous && rung === 'webgpu');
   if (choice !== 'auto') {
+    if (!usable(choice))
+      throw new Error(`Backend ${choice} was requested with --backend but ${NO_SYNC_READS}`);
     const attempt = await RUNGS[choice]();
     if (!attempt.ok) throw new Error(`Backend ${choice} was requested with --backend but ${attempt.why}`);
     const note = attempt.note ? ` (${attempt.note})` : '';
@@ -143,6 +160,10 @@ export async function selectBackend(choice: BackendChoice = 'auto'): Promise<Bac
   }
   const skipped: string[] = [];
   for (const rung of BACKENDS) {
+    if (!usable(rung)) {
+      skipped.push(`webgpu skipped: ${NO_SYNC_READS}`);
+      continue;
+    }
     const attempt = await RUNGS[rung]();
     if (attempt.ok) {
       const parts = [attempt.note, ...skipped].filter(Boolean);
@@ -155,4 +176,12 @@ export async function selectBackend(choice: BackendChoice = 'auto'): Promise<Bac
     skipped.push(attempt.why);
   }
   throw new Error(`No TensorFlow.js backend could start: ${skipped.join('; ')}`);
+}
+
+/**
+ * How many threads to split work across by default: WASM and cpu run one core per backend, so one per
+ * core; libtensorflow already uses every core, and a GPU backend would only get a device per thread.
+ */
+export function threadsFor(choice: BackendResult['choice']): number {
+  return choice === 'wasm' || choice === 'cpu' ? defaultJobs() : 1;
 }

@@ -53,7 +53,8 @@ export interface TrainConfig {
   seed: number;
   backend: BackendChoice;
   /**
-   * Threads a step is split across (data-parallel replicas); 0 = one per core. On an idle 2-core
+   * Threads a step is split across (data-parallel replicas); 0 = one per core on WASM and cpu, one on
+   * the other backends (libtensorflow uses every core itself, a GPU needs no replicas). On an idle 2-core
    * machine two replicas train dlnet 1.36x as fast as one (316 against 232 img/s); on a machine whose
    * other core is busy, one is faster.
    */

@@ -4,7 +4,7 @@
  */
 import { basename, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { checkBackendChoice, selectBackend, type BackendChoice } from './backend-ladder.ts';
+import { checkBackendChoice, selectBackend, threadsFor, type BackendChoice } from './backend-ladder.ts';
 import { intFlag, isMain, UsageError } from './cli-args.ts';
 import {
   findSuites,
@@ -21,7 +21,7 @@ import { writeFileAtomic } from './atomic-write.ts';
 import { readManifest, writeRobustness } from './manifest.ts';
 import { loadModel } from './model-io.ts';
 import { formatProgress } from './progress.ts';
-import { defaultJobs, WorkerPool } from './worker-pool.ts';
+import { WorkerPool } from './worker-pool.ts';
 
 const HELP = `Usage: npm run eval -- --model DIR [options]
 
@@ -34,7 +34,7 @@ noise, blur, MNIST-C corruptions, inverted polarity, synthetic camera photos, ..
   --limit N            first N test digits per severity (default all 10,000)
   --json FILE          write the results as JSON
   --report DIR         write bar charts (PNG, SVG) and index.html
-  --jobs N             worker threads (default: the number of cores)
+  --jobs N             worker threads (default: one per core on WASM and cpu, 1 on a GPU)
   --seed N             seed of the random transforms (default 1)
   --backend NAME       auto | tensorflow-gpu | tensorflow | webgpu | wasm | cpu
   --update-manifest    store the per-suite means in the model's manifest.json
@@ -48,6 +48,7 @@ export interface EvalArgs {
   limit: number | null;
   json?: string;
   report?: string;
+  /** Worker threads; 0 = as many as the backend is worth (threadsFor). */
   jobs: number;
   seed: number;
   backend: BackendChoice;
@@ -87,7 +88,7 @@ export function parseEvalArgs(argv: string[]): EvalArgs | 'help' | 'list' {
     limit: intFlag(values.limit, '--limit', 1, 10000) ?? null,
     json: values.json,
     report: values.report,
-    jobs: intFlag(values.jobs, '--jobs', 1, 64) ?? defaultJobs(),
+    jobs: intFlag(values.jobs, '--jobs', 1, 64) ?? 0,
     seed: intFlag(values.seed, '--seed', 0, 2 ** 32 - 1) ?? 1,
     backend: values.backend === undefined ? 'auto' : checkBackendChoice(values.backend),
     updateManifest: values['update-manifest'] ?? false,
@@ -110,7 +111,7 @@ export async function runEval(
   const t0 = performance.now();
   const dirs = [args.model, ...(args.compare ? [args.compare] : [])];
   // Fail in the main thread, with the loader's clear message, before any worker starts.
-  await selectBackend(args.backend);
+  const { choice } = await selectBackend(args.backend);
   for (const d of dirs) (await loadModel(d)).dispose();
   const names = await Promise.all(dirs.map(modelName));
   if (names.length === 2 && names[0] === names[1]) names[1] = `${names[1]} (${args.compare})`;
@@ -119,14 +120,14 @@ export async function runEval(
   const order = unitOrder(selected);
   const init: EvalWorkerInit = {
     models: dirs.map((dir, i) => ({ name: names[i], dir: resolve(dir) })),
-    backend: args.backend,
+    backend: choice,
     seed: args.seed,
     limit: args.limit,
   };
   const pool = new WorkerPool<EvalUnit, EvalRow>(
     new URL('./eval-worker.ts', import.meta.url),
     init,
-    Math.min(args.jobs, units.length),
+    Math.min(args.jobs || threadsFor(choice), units.length),
   );
   let done = 0;
   try {

@@ -48,7 +48,7 @@ export interface LocalReader {
 /** Starts the backend and loads the model (once per thread). */
 export async function createLocalReader(setup: ReaderSetup): Promise<LocalReader> {
   const read = resolveReadOptions(setup.read);
-  const { backend } = await selectBackend(setup.backend);
+  const { backend } = await selectBackend(setup.backend, { synchronous: true });
   const model = await loadModel(setup.modelDir);
   const classify = modelClassifier(model);
   return {

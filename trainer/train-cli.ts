@@ -9,7 +9,6 @@ import { choiceFlag, intFlag, isMain, numberFlag, UsageError } from './cli-args.
 import { AUGMENT_PRESETS, defaultTrainConfig, type TrainConfig } from './config.ts';
 import { runEval, storeRobustness } from './eval-cli.ts';
 import { readManifest, writeManifest } from './manifest.ts';
-import { defaultJobs } from './worker-pool.ts';
 import { ARCHS } from './models.ts';
 import { writeReport } from './report.ts';
 import { finishRun, train } from './train.ts';
@@ -35,7 +34,8 @@ misclassified digits, index.html).
   --patience N         early stopping after N epochs without improvement (default ${defaultTrainConfig.patience})
   --seed N             (default ${defaultTrainConfig.seed})
   --backend NAME       auto | tensorflow-gpu | tensorflow | webgpu | wasm | cpu (default auto)
-  --jobs N             threads each step is split across (default: one per core; 1 on a busy machine)
+  --jobs N             threads each step is split across (default: one per core on WASM and cpu,
+                       1 on a GPU; 1 is faster on a busy machine)
   --resume             continue an interrupted run in the output folder
   --help
 `;
@@ -112,7 +112,7 @@ export async function main(argv: string[]): Promise<number> {
     model: result.dir,
     suites: 'all',
     limit: ROBUSTNESS_DIGITS,
-    jobs: config.jobs || defaultJobs(),
+    jobs: config.jobs,
     seed: 1,
     backend: result.backend.choice,
     updateManifest: true,

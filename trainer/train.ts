@@ -8,9 +8,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { createAugmenter, type Augmenter } from '../preprocess/augment.ts';
 import { createRng, deriveSeed, type Rng } from '../preprocess/random.ts';
-import { selectBackend, type BackendChoice, type BackendResult } from './backend-ladder.ts';
+import { selectBackend, threadsFor, type BackendChoice, type BackendResult } from './backend-ladder.ts';
 import { Replicas } from './replicas.ts';
-import { defaultJobs } from './worker-pool.ts';
 import { loadCheckpoint, saveCheckpoint } from './checkpoint.ts';
 import { augmentOptionsFor, learningRateAt, type TrainConfig } from './config.ts';
 import { loadMnist, sliceSet, type DigitSet } from './mnist.ts';
@@ -186,7 +185,7 @@ export async function train(config: TrainConfig, hooks: TrainHooks): Promise<Tra
   const bs = config.batchSize;
   const x = new Float32Array(bs * 784);
   const steps = Math.ceil(splits.train.count / bs);
-  const jobs = config.jobs || defaultJobs();
+  const jobs = config.jobs || threadsFor(backend.choice);
   const replicas = new Replicas(Math.min(jobs, bs), {
     arch: config.arch,
     modelSeed: config.seed,
