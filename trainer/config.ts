@@ -54,9 +54,8 @@ export interface TrainConfig {
   backend: BackendChoice;
   /**
    * Threads a step is split across (data-parallel replicas); 0 = one per core on WASM and cpu, one on
-   * the other backends (libtensorflow uses every core itself, a GPU needs no replicas). On an idle 2-core
-   * machine two replicas train dlnet 1.36x as fast as one (316 against 232 img/s); on a machine whose
-   * other core is busy, one is faster.
+   * the other backends (libtensorflow uses every core itself, a GPU needs no replicas). On a machine
+   * whose other cores are busy, one is faster.
    */
   jobs: number;
   /** Continue from the last finished epoch of an interrupted run in `out`. */
