@@ -117,19 +117,26 @@ export function countParams(model: tfl.LayersModel): number {
   return model.trainableWeights.reduce((n, w) => n + w.shape.reduce<number>((a, b) => a * (b ?? 1), 1), 0);
 }
 
+/** The [N, 10] probabilities of a batch of 784-float digits, as a tensor the caller disposes. */
+function forward(model: tfl.LayersModel, digits: Float32Array, count: number): tf.Tensor {
+  if (digits.length !== count * 784) {
+    throw new Error(`Expected ${count * 784} floats (count * 784) for digits but received ${digits.length}`);
+  }
+  return tf.tidy(() => model.predict(tf.tensor4d(digits, [count, 28, 28, 1])) as tf.Tensor);
+}
+
 /** Classifies a batch of 784-float digits; returns [N, 10] probabilities as one flat array. */
 export function predictProbabilities(
   model: tfl.LayersModel,
   digits: Float32Array,
   count: number,
 ): Float32Array {
-  if (digits.length !== count * 784) {
-    throw new Error(`Expected ${count * 784} floats (count * 784) for digits but received ${digits.length}`);
+  const probs = forward(model, digits, count);
+  try {
+    return probs.dataSync() as Float32Array;
+  } finally {
+    probs.dispose();
   }
-  return tf.tidy(() => {
-    const x = tf.tensor4d(digits, [count, 28, 28, 1]);
-    return (model.predict(x) as tf.Tensor).dataSync() as Float32Array;
-  });
 }
 
 /**
@@ -141,7 +148,7 @@ export async function predictProbabilitiesAsync(
   digits: Float32Array,
   count: number,
 ): Promise<Float32Array> {
-  const probs = tf.tidy(() => model.predict(tf.tensor4d(digits, [count, 28, 28, 1])) as tf.Tensor);
+  const probs = forward(model, digits, count);
   try {
     return (await probs.data()) as Float32Array;
   } finally {

@@ -128,10 +128,12 @@ export class Replicas {
     if (!this.pool) {
       // One replica: the gradients stay on the backend (no round trip through the CPU on a GPU).
       const { loss, hits, grads } = shardTensors(model, x, y, n);
-      optimizer.applyGradients(grads);
-      const result: [number, number] = [(await loss.data())[0], (await hits.data())[0]];
-      tf.dispose([loss, hits, grads]);
-      return result;
+      try {
+        optimizer.applyGradients(grads);
+        return [(await loss.data())[0], (await hits.data())[0]];
+      } finally {
+        tf.dispose([loss, hits, grads]);
+      }
     }
     const sizes = shardSizes(n, Math.min(this.count, n));
     const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
