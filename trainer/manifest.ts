@@ -22,6 +22,8 @@ export interface ModelManifest {
   config: TrainConfig;
   /** The augmentation the preset stood for when this model was trained. */
   augmentOptions: AugmentOptions | null;
+  /** The finishing stage's augmentation; null when the run had no finishing stage. */
+  finishAugmentOptions: AugmentOptions | null;
   preprocessVersion: string;
   backend: string;
   input: { shape: [null, 28, 28, 1]; dtype: 'float32'; range: [0, 1]; polarity: 'ink=1' };
@@ -70,6 +72,7 @@ export async function writeManifest(config: TrainConfig, result: TrainResult): P
     created: new Date().toISOString(),
     config,
     augmentOptions: augmentOptionsFor(config.augment),
+    finishAugmentOptions: config.finish && augmentOptionsFor(config.finish.augment),
     preprocessVersion: PREPROCESS_VERSION,
     backend: result.backend.choice,
     input: { shape: [null, 28, 28, 1], dtype: 'float32', range: [0, 1], polarity: 'ink=1' },

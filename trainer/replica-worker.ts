@@ -28,7 +28,7 @@ async function start(): Promise<void> {
           vars[i].write(t);
           t.dispose();
         });
-        const out = await shardGradients(model, task.x, task.y, task.n);
+        const out = await shardGradients(model, task.x, task.y, task.n, task.scale);
         port.postMessage({ id, result: out }, [...out.grads.map((g) => g.buffer as ArrayBuffer)]);
       } catch (err) {
         port.postMessage({ id, error: (err as Error).message });

@@ -24,6 +24,8 @@ export interface ShardTask {
   x: Float32Array;
   y: Float32Array;
   n: number;
+  /** The shard's share of the batch (n / batch size): gradients come back scaled by it. */
+  scale: number;
 }
 
 export interface ShardResult {
@@ -39,12 +41,17 @@ function lossOf(model: tfl.LayersModel, xt: tf.Tensor, yt: tf.Tensor): { loss: t
   return { loss, probs: p };
 }
 
-/** Loss, hit count and gradients (by variable name) of a shard, as tensors the caller disposes. */
+/**
+ * Loss, hit count and gradients (by variable name) of a shard, as tensors the caller disposes. The
+ * gradients are those of the shard's mean loss times `scale`, so that shards' gradients add up to
+ * the batch's.
+ */
 function shardTensors(
   model: tfl.LayersModel,
   x: Float32Array,
   y: Float32Array,
   n: number,
+  scale = 1,
 ): { loss: tf.Scalar; hits: tf.Scalar; grads: tf.NamedTensorMap } {
   return tf.tidy(() => {
     const xt = tf.tensor4d(x.subarray(0, n * 784), [n, 28, 28, 1]);
@@ -58,21 +65,23 @@ function shardTensors(
     }, vars);
     const hits = tf.sum(tf.cast(tf.equal(tf.argMax(probs!, 1), tf.argMax(yt, 1)), 'int32')) as tf.Scalar;
     probs!.dispose();
+    if (scale !== 1) for (const name of Object.keys(grads)) grads[name] = tf.mul(grads[name], scale);
     return { loss: value, hits, grads };
   });
 }
 
 /**
- * Gradients of the mean loss over n digits, in the order of model.trainableWeights. Read with data(),
- * not dataSync(): WebGPU in Node has no synchronous read.
+ * Gradients of the mean loss over n digits times `scale`, in the order of model.trainableWeights.
+ * Read with data(), not dataSync(): WebGPU in Node has no synchronous read.
  */
 export async function shardGradients(
   model: tfl.LayersModel,
   x: Float32Array,
   y: Float32Array,
   n: number,
+  scale = 1,
 ): Promise<ShardResult> {
-  const { loss, hits, grads } = shardTensors(model, x, y, n);
+  const { loss, hits, grads } = shardTensors(model, x, y, n, scale);
   const names = model.trainableWeights.map((w) => (w.read() as tf.Variable).name);
   try {
     return {
@@ -146,32 +155,37 @@ export class Replicas {
           x: x.slice(offset * 784, (offset + size) * 784),
           y: y.slice(offset * 10, (offset + size) * 10),
           n: size,
+          scale: size / n,
         };
         offset += size;
         return task;
       }),
     );
-    const local = await shardGradients(model, x, y, sizes[0]);
-    const results = [local, ...(await remote)];
-    let loss = 0;
-    let hits = 0;
-    const total = new Array<Float32Array>(vars.length);
-    results.forEach((r, k) => {
-      const w = sizes[k] / n;
-      loss += r.loss * w;
-      hits += r.hits;
-      r.grads.forEach((g, i) => {
-        if (!total[i]) total[i] = new Float32Array(g.length);
-        const t = total[i];
-        for (let j = 0; j < g.length; j++) t[j] += g[j] * w;
+    // The main thread's shard stays on the backend; the workers' scaled gradients are added to it
+    // there (a JS loop over every weight cost as much as the optimizer step).
+    const local = shardTensors(model, x, y, sizes[0], sizes[0] / n);
+    try {
+      const results = await remote;
+      tf.tidy(() => {
+        const grads: tf.NamedTensorMap = {};
+        vars.forEach((v, i) => {
+          grads[v.name] = tf.addN([
+            local.grads[v.name],
+            ...results.map((r) => tf.tensor(r.grads[i], v.shape)),
+          ]);
+        });
+        optimizer.applyGradients(grads);
       });
-    });
-    tf.tidy(() => {
-      const grads: tf.NamedTensorMap = {};
-      vars.forEach((v, i) => (grads[v.name] = tf.tensor(total[i], v.shape)));
-      optimizer.applyGradients(grads);
-    });
-    return [loss, hits];
+      let loss = (await local.loss.data())[0] * (sizes[0] / n);
+      let hits = (await local.hits.data())[0];
+      results.forEach((r, k) => {
+        loss += r.loss * (sizes[k + 1] / n);
+        hits += r.hits;
+      });
+      return [loss, hits];
+    } finally {
+      tf.dispose([local.loss, local.hits, local.grads]);
+    }
   }
 
   async close(): Promise<void> {

@@ -6,7 +6,7 @@ import { parseArgs } from 'node:util';
 import { createRng } from '../preprocess/random.ts';
 import { checkBackendChoice } from './backend-ladder.ts';
 import { choiceFlag, intFlag, isMain, numberFlag, UsageError } from './cli-args.ts';
-import { AUGMENT_PRESETS, defaultTrainConfig, type TrainConfig } from './config.ts';
+import { AUGMENT_PRESETS, DEFAULT_FINISH, defaultTrainConfig, type TrainConfig } from './config.ts';
 import { runEval, storeRobustness } from './eval-cli.ts';
 import { readManifest, writeManifest } from './manifest.ts';
 import { ARCHS } from './models.ts';
@@ -37,6 +37,9 @@ misclassified digits, index.html).
   --jobs N             threads each step is split across (default: one per core on WASM and cpu,
                        1 on a GPU; 1 is faster on a busy machine)
   --resume             continue an interrupted run in the output folder
+  --init DIR           start from the weights of the model in DIR (same arch): fine-tuning
+  --finish-epochs N    epochs of the last stage: lighter augmentation, lower rate, from the best
+                       weights so far (default ${DEFAULT_FINISH.epochs}; 0 skips it)
   --help
 `;
 
@@ -60,6 +63,8 @@ export function parseTrainArgs(argv: string[]): TrainConfig | 'help' {
       backend: { type: 'string' },
       jobs: { type: 'string' },
       resume: { type: 'boolean' },
+      init: { type: 'string' },
+      'finish-epochs': { type: 'string' },
       help: { type: 'boolean' },
     },
   });
@@ -82,6 +87,10 @@ export function parseTrainArgs(argv: string[]): TrainConfig | 'help' {
   c.backend = values.backend === undefined ? c.backend : checkBackendChoice(values.backend);
   c.jobs = intFlag(values.jobs, '--jobs', 1, 64) ?? c.jobs;
   c.resume = values.resume ?? false;
+  c.init = values.init ?? null;
+  const finishEpochs = intFlag(values['finish-epochs'], '--finish-epochs', 0, 1000);
+  if (finishEpochs !== undefined)
+    c.finish = finishEpochs === 0 ? null : { ...DEFAULT_FINISH, epochs: finishEpochs };
   return c;
 }
 

@@ -11,7 +11,7 @@ import { createRng, deriveSeed, type Rng } from '../preprocess/random.ts';
 import { selectBackend, threadsFor, type BackendChoice, type BackendResult } from './backend-ladder.ts';
 import { Replicas } from './replicas.ts';
 import { loadCheckpoint, saveCheckpoint } from './checkpoint.ts';
-import { augmentOptionsFor, learningRateAt, type TrainConfig } from './config.ts';
+import { augmentOptionsFor, learningRateAt, type AugmentPreset, type TrainConfig } from './config.ts';
 import { loadMnist, sliceSet, type DigitSet } from './mnist.ts';
 import { writeFileAtomic } from './atomic-write.ts';
 import { score, type Scores } from './metrics.ts';
@@ -155,9 +155,11 @@ export async function train(config: TrainConfig, hooks: TrainHooks): Promise<Tra
   const dir = config.out;
   await mkdir(dir, { recursive: true });
   const ckptPath = join(dir, CHECKPOINT_FILE);
+  const { finish } = config;
+  const totalEpochs = config.epochs + (finish?.epochs ?? 0);
   const model = createModel(config.arch, { seed: config.seed, dropout: config.dropout });
   const params = countParams(model);
-  const optimizer = tf.train.adam(config.learningRate);
+  let optimizer = tf.train.adam(config.learningRate);
   let state = {
     epoch: 0,
     history: [] as EpochRecord[],
@@ -170,17 +172,35 @@ export async function train(config: TrainConfig, hooks: TrainHooks): Promise<Tra
     const restored = await loadCheckpoint<EpochRecord>(ckptPath, model, optimizer);
     if (restored) {
       state = restored;
-      say(`resume: continuing after epoch ${state.epoch} of ${config.epochs} from ${ckptPath}`);
+      say(`resume: continuing after epoch ${state.epoch} of ${totalEpochs} from ${ckptPath}`);
     } else {
       say(`resume: no checkpoint in ${dir}, starting from scratch`);
     }
   } else {
     await rm(join(dir, 'checkpoint'), { recursive: true, force: true });
   }
-  say(`model: ${config.arch}, ${params} parameters; augment: ${config.augment}; epochs: ${config.epochs}`);
+  if (config.init !== null && state.epoch === 0) {
+    await copyWeightsFrom(config.init, model);
+    say(`init: starting from the weights of ${config.init}`);
+  }
+  say(
+    `model: ${config.arch}, ${params} parameters; augment: ${config.augment}; epochs: ${config.epochs}` +
+      (config.finish ? ` + ${config.finish.epochs} finishing (augment ${config.finish.augment})` : ''),
+  );
 
-  const augmentOptions = augmentOptionsFor(config.augment);
-  const augment = augmentOptions ? createAugmenter(augmentOptions) : null;
+  const augmenter = (preset: AugmentPreset) => {
+    const options = augmentOptionsFor(preset);
+    return options ? createAugmenter(options) : null;
+  };
+  const stages = {
+    main: { augment: augmenter(config.augment), schedule: config, first: 0 },
+    // The finishing stage has its own warm-up and cosine decay over its own epochs.
+    finish: finish && {
+      augment: augmenter(finish.augment),
+      schedule: { ...config, learningRate: finish.learningRate, epochs: finish.epochs },
+      first: config.epochs,
+    },
+  };
   const progress = new ProgressReporter(hooks.write, hooks.tty);
   const bs = config.batchSize;
   const x = new Float32Array(bs * 784);
@@ -197,10 +217,24 @@ export async function train(config: TrainConfig, hooks: TrainHooks): Promise<Tra
     `replicas: ${replicas.count} (data-parallel over ${replicas.count} thread${replicas.count > 1 ? 's' : ''})`,
   );
   try {
-    for (let epoch = state.epoch; epoch < config.epochs; epoch++) {
-      if (state.epochsWithoutImprovement >= config.patience) {
+    for (let epoch = state.epoch; epoch < totalEpochs; epoch++) {
+      if (epoch < config.epochs && state.epochsWithoutImprovement >= config.patience) {
         say(`early stop: no validation improvement for ${config.patience} epochs`);
-        break;
+        if (!finish) break;
+        epoch = config.epochs;
+      }
+      const stage = stages.finish && epoch >= config.epochs ? stages.finish : stages.main;
+      if (finish && epoch === config.epochs) {
+        // Start of the finishing stage (also on a resume right after the main stage's last epoch).
+        await copyWeightsFrom(dir, model);
+        optimizer.dispose();
+        optimizer = tf.train.adam(finish.learningRate);
+        state.bestValAccuracy = -1;
+        state.epochsWithoutImprovement = 0;
+        say(
+          `finish: ${finish.epochs} epochs from the best weights (epoch ${state.bestEpoch}), ` +
+            `augment ${finish.augment}, peak learning rate ${finish.learningRate}`,
+        );
       }
       const order = shuffled(splits.train.count, createRng(deriveSeed(config.seed, epoch)));
       const augRng = createRng(deriveSeed(config.seed, 100_000 + epoch));
@@ -212,15 +246,15 @@ export async function train(config: TrainConfig, hooks: TrainHooks): Promise<Tra
       for (let s = 0; s < steps; s++) {
         const idx = order.subarray(s * bs, Math.min(splits.train.count, (s + 1) * bs));
         const n = idx.length;
-        const y = buildBatch(splits.train, idx, augment, augRng, x, config.labelSmoothing);
-        lr = learningRateAt(config, epoch + s / steps);
+        const y = buildBatch(splits.train, idx, stage.augment, augRng, x, config.labelSmoothing);
+        lr = learningRateAt(stage.schedule, epoch - stage.first + s / steps);
         (optimizer as unknown as { learningRate: number }).learningRate = lr;
         const [lossValue, hits] = await replicas.step(model, optimizer, x, y, n);
         lossSum += lossValue * n;
         correct += hits;
         seen += n;
         const secs = (performance.now() - t0) / 1000;
-        progress.update(`epoch ${epoch + 1}/${config.epochs}`, {
+        progress.update(`epoch ${epoch + 1}/${totalEpochs}`, {
           done: s + 1,
           total: steps,
           loss: lossSum / seen,
@@ -293,6 +327,26 @@ export async function train(config: TrainConfig, hooks: TrainHooks): Promise<Tra
     testSet: splits.test,
     model: best,
   };
+}
+
+/** Sets `model`'s weights to those of the model saved in `dir`, which must have the same layers. */
+async function copyWeightsFrom(dir: string, model: tfl.LayersModel): Promise<void> {
+  const source = await loadModel(dir);
+  try {
+    const from = source.getWeights();
+    const to = model.getWeights();
+    const same =
+      from.length === to.length && from.every((w, i) => w.shape.join('x') === to[i].shape.join('x'));
+    if (!same) {
+      throw new Error(
+        `Expected a ${model.name} model for --init but ${dir} holds weights of shapes ` +
+          `${from.map((w) => `[${w.shape.join(',')}]`).join(' ')}`,
+      );
+    }
+    model.setWeights(from);
+  } finally {
+    source.dispose();
+  }
 }
 
 /** Removes the resumable state once a run has finished and its outputs are written. */

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import {
   defaultTrainConfig,
   learningRateAt,
+  LIGHT_AUGMENT_OPTIONS,
   TRAIN_AUGMENT_OPTIONS,
   type TrainConfig,
 } from '../../trainer/config.ts';
@@ -37,6 +38,7 @@ function slice(out: string, overrides: Partial<TrainConfig> = {}): TrainConfig {
     validation: 1000,
     testLimit: 1000,
     backend: 'wasm',
+    finish: null,
     ...overrides,
   };
 }
@@ -92,8 +94,40 @@ describe('train on a slice', () => {
     resumed.model.dispose();
   });
 
+  test('the finishing stage starts from the best weights, also when a kill fell between the stages', async () => {
+    const out = join(root, 'finish');
+    const finish = { epochs: 1, augment: 'light' as const, learningRate: 0.0003 };
+    const config = slice(out, { epochs: 2, limit: 600, testLimit: 200, validation: 200, finish });
+    await expect(
+      train(config, {
+        ...quiet,
+        onEpochEnd: (r) => {
+          if (r.epoch === 2) throw new Error('killed');
+        },
+      }),
+    ).rejects.toThrow('killed');
+    const lines: string[] = [];
+    const resumed = await train({ ...config, resume: true }, { write: (s) => lines.push(s), tty: false });
+    const log = lines.join('');
+    expect(log).toMatch(/resume: continuing after epoch 2 of 3/);
+    expect(log).toMatch(/finish: 1 epochs from the best weights \(epoch [12]\), augment light/);
+    expect(resumed.history.map((h) => h.epoch)).toEqual([1, 2, 3]);
+    // The kept model is the finishing stage's, trained at its own (lower) rate.
+    expect(resumed.bestEpoch).toBe(3);
+    expect(resumed.history[2].learningRate).toBeLessThanOrEqual(finish.learningRate);
+    expect(resumed.history[2].valAccuracy).toBeGreaterThan(0.8);
+    resumed.model.dispose();
+  });
+
   test('no tensors leak across training', async () => {
-    const config = slice(join(root, 'leak'), { epochs: 1, limit: 256, testLimit: 100, validation: 100 });
+    const finish = { epochs: 1, augment: 'light' as const, learningRate: 0.0003 };
+    const config = slice(join(root, 'leak'), {
+      epochs: 1,
+      limit: 256,
+      testLimit: 100,
+      validation: 100,
+      finish,
+    });
     // The first run allocates tfjs-layers' cached constants once; later runs must not add any.
     (await train(config, quiet)).model.dispose();
     const before = tf.memory().numTensors;
@@ -132,6 +166,11 @@ describe('config', () => {
     const { out: _o, resume: _r, ...defaults } = defaultTrainConfig;
     expect(made).toEqual(defaults);
     expect(shipped.augmentOptions).toEqual(TRAIN_AUGMENT_OPTIONS);
+    expect(shipped.finishAugmentOptions).toEqual(LIGHT_AUGMENT_OPTIONS);
+    expect(parseTrainArgs(['--finish-epochs', '0'])).toMatchObject({ finish: null });
+    expect(parseTrainArgs(['--finish-epochs', '5'])).toMatchObject({
+      finish: { epochs: 5, augment: 'light' },
+    });
     const c = parseTrainArgs(['--name', 'x', '--epochs', '3', '--limit', '500', '--resume']);
     expect(c).toMatchObject({ name: 'x', out: 'models/x', epochs: 3, limit: 500, resume: true });
   });
