@@ -1,13 +1,7 @@
 /**
  * Conv2D gradients for the WASM backend, built on XNNPACK products (NHWC, float32).
  *
- * Conv2DBackpropFilter (missing from the stock backend), two ways:
- *   stride 1: the padded grid. x and dy are zero-padded onto one (OH+KH-1) x (OW+KW-1) grid per
- *     image; in the grid's flat pixel index r, tap (ky,kx) of output pixel r reads input pixel
- *     r + ky·Wp + kx, so every row of colsᵀ for a chunk of r is one contiguous copy (memcpy) instead
- *     of a run per output row. The grid's pad pixels have dy = 0 and add nothing; they cost
- *     (Hp·Wp)/(OH·OW) - 1 more product (31% at 14x14), less than the per-row copies saved.
- *   otherwise: im2col, chunked.
+ * Conv2DBackpropFilter (missing from the stock backend): im2col, chunked.
  *   dW[(ky,kx,ci), co] = Σ_m colsᵀ[(ky,kx,ci), m] · dy[m, co],   m = (n, oy, ox)
  *   x is first made channel-major ([Ci,N,H,W], one Transpose kernel) so that each row of colsᵀ is
  *   built from runs of contiguous pixels; dy needs no copy at all: its rows for a chunk of m are a
@@ -174,16 +168,9 @@ function rowsPerChunk(info: Conv2DInfo, columns: number): number {
   return Math.max(1, Math.min(info.batchSize * info.outHeight, Math.floor(columns / info.outWidth)));
 }
 
-export interface BackpropFilterOptions {
-  /** Output pixels (grid pixels for 'grid') per product. */
-  columns?: number;
-  /** 'auto' takes the padded grid wherever the stride is 1. */
-  method?: 'auto' | 'grid' | 'im2col';
-}
-
 export function conv2DBackpropFilter(
   args: Parameters<KernelFunc>[0],
-  options: BackpropFilterOptions = {},
+  columns = CONV_CHUNK_COLUMNS,
 ): TensorInfo {
   const name = 'Conv2DBackpropFilter';
   const backend = asWasmBackend(args.backend, name);
@@ -193,155 +180,52 @@ export function conv2DBackpropFilter(
   const filterShape = attrs.filterShape as number[];
   const info = convInfoOf(x.shape, filterShape, attrs);
   checkShape(name, 'dy', dy.shape, info.outShape);
-  const columns = options.columns ?? CONV_CHUNK_COLUMNS;
-  const method = options.method ?? 'auto';
+  const { inChannels: ci, outChannels: co, outHeight: oh, outWidth: ow } = info;
+  const taps = info.filterHeight * info.filterWidth * ci;
+  const totalRows = info.batchSize * oh;
 
   if (sizeOf(x.shape) === 0 || sizeOf(dy.shape) === 0) {
     const out = alloc(backend, filterShape);
     heapF32(backend).fill(0, f32Index(backend, out), f32Index(backend, out) + sizeOf(filterShape));
     return out;
   }
-  const strideOne = info.strideHeight === 1 && info.strideWidth === 1;
-  if (method === 'grid' && !strideOne) {
-    throw new Error(
-      `Expected strides 1 for the grid method of ${name} but received ${JSON.stringify(attrs.strides)}`,
-    );
-  }
-  const result =
-    strideOne && method !== 'im2col'
-      ? backpropFilterGrid(backend, x, dy, info, columns)
-      : backpropFilterIm2Col(backend, x, dy, info, columns);
-  return setStoredShape(backend, result, filterShape);
-}
 
-/** Adds each chunk's partial dW into the first one: `parts` yields them one at a time. */
-function sumProducts(backend: WasmBackend, size: number, parts: () => Generator<TensorInfo>): TensorInfo {
-  let result: TensorInfo | null = null;
-  try {
-    for (const part of parts()) {
-      if (result == null) {
-        result = part;
-        continue;
-      }
-      const heap = heapF32(backend);
-      const acc = f32Index(backend, result);
-      const src = f32Index(backend, part);
-      for (let i = 0; i < size; i++) heap[acc + i] += heap[src + i];
-      release(backend, part);
-    }
-  } catch (e) {
-    if (result != null) release(backend, result);
-    throw e;
-  }
-  return result as TensorInfo;
-}
-
-function backpropFilterGrid(
-  backend: WasmBackend,
-  x: TensorInfo,
-  dy: TensorInfo,
-  info: Conv2DInfo,
-  columns: number,
-): TensorInfo {
-  const { batchSize: nb, inHeight: h, inWidth: w, inChannels: ci, outChannels: co } = info;
-  const { outHeight: oh, outWidth: ow, filterHeight: kh, filterWidth: kw } = info;
-  const pt = info.padInfo.top;
-  const pl = info.padInfo.left;
-  const hp = oh + kh - 1;
-  const wp = ow + kw - 1;
-  const plane = nb * hp * wp;
-  const taps = kh * kw * ci;
-  // Grid pixels up to the last real output pixel; later ones have dy = 0.
-  const rows = ((nb - 1) * hp + oh - 1) * wp + ow;
-  const pad = (t: TensorInfo, top: number, bottom: number, left: number, right: number) =>
-    runWasmKernel(
-      backend,
-      'PadV2',
-      { x: t },
-      {
-        paddings: [
-          [0, 0],
-          [top, bottom],
-          [left, right],
-          [0, 0],
-        ],
-        constantValue: 0,
-      },
-    );
-  // With stride 1, hp - h - pt and wp - w - pl are the bottom and right pads: never negative.
-  const xp = pad(x, pt, hp - h - pt, pl, wp - w - pl);
-  let xpc = xp;
-  let dyp: TensorInfo | null = null;
-  let cols: TensorInfo | null = null;
-  try {
-    if (ci > 1) xpc = runWasmKernel(backend, 'Transpose', { x: xp }, { perm: [3, 0, 1, 2] });
-    dyp = pad(dy, 0, kh - 1, 0, kw - 1);
-    const chunk = Math.min(columns, rows);
-    cols = alloc(backend, [taps * chunk]);
-    const dyGrid = dyp;
-    const colsT = cols;
-    return sumProducts(backend, taps * co, function* () {
-      for (let r0 = 0; r0 < rows; r0 += chunk) {
-        const kc = Math.min(chunk, rows - r0);
-        const heap = heapF32(backend);
-        const src = f32Index(backend, xpc) + r0;
-        let d = f32Index(backend, colsT);
-        for (let ky = 0; ky < kh; ky++) {
-          for (let kx = 0; kx < kw; kx++) {
-            for (let c = 0; c < ci; c++, d += kc) {
-              const from = src + c * plane + ky * wp + kx;
-              heap.copyWithin(d, from, from + kc);
-            }
-          }
-        }
-        const dyRows = view(backend, dyGrid, r0 * co, [kc, co]);
-        try {
-          yield matMulKernel(backend, colsT, dyRows, taps, kc, co);
-        } finally {
-          dropView(backend, dyRows);
-        }
-      }
-    });
-  } finally {
-    if (cols != null) release(backend, cols);
-    if (dyp != null) release(backend, dyp);
-    if (xpc !== xp) release(backend, xpc);
-    release(backend, xp);
-  }
-}
-
-function backpropFilterIm2Col(
-  backend: WasmBackend,
-  x: TensorInfo,
-  dy: TensorInfo,
-  info: Conv2DInfo,
-  columns: number,
-): TensorInfo {
-  const { inChannels: ci, outChannels: co, outHeight: oh, outWidth: ow } = info;
-  const taps = info.filterHeight * info.filterWidth * ci;
-  const totalRows = info.batchSize * oh;
   // Channel-major copy of x; with one channel NHWC already is.
   const xc = ci === 1 ? x : runWasmKernel(backend, 'Transpose', { x }, { perm: [3, 0, 1, 2] });
   const chunkRows = rowsPerChunk(info, columns);
   const cols = alloc(backend, [taps * chunkRows * ow]);
+  let result: TensorInfo | null = null;
   try {
-    return sumProducts(backend, taps * co, function* () {
-      for (let g0 = 0; g0 < totalRows; g0 += chunkRows) {
-        const g1 = Math.min(totalRows, g0 + chunkRows);
-        const kc = (g1 - g0) * ow;
-        const dyRows = view(backend, dy, g0 * ow * co, [kc, co]);
-        try {
-          fillColumnsT(heapF32(backend), f32Index(backend, xc), f32Index(backend, cols), info, g0, g1);
-          yield matMulKernel(backend, cols, dyRows, taps, kc, co);
-        } finally {
-          dropView(backend, dyRows);
-        }
+    for (let g0 = 0; g0 < totalRows; g0 += chunkRows) {
+      const g1 = Math.min(totalRows, g0 + chunkRows);
+      const kc = (g1 - g0) * ow;
+      const dyRows = view(backend, dy, g0 * ow * co, [kc, co]);
+      fillColumnsT(heapF32(backend), f32Index(backend, xc), f32Index(backend, cols), info, g0, g1);
+      let part: TensorInfo;
+      try {
+        part = matMulKernel(backend, cols, dyRows, taps, kc, co);
+      } finally {
+        dropView(backend, dyRows);
       }
-    });
+      if (result == null) {
+        result = part;
+      } else {
+        const heap = heapF32(backend);
+        const acc = f32Index(backend, result);
+        const src = f32Index(backend, part);
+        const size = taps * co;
+        for (let i = 0; i < size; i++) heap[acc + i] += heap[src + i];
+        release(backend, part);
+      }
+    }
+  } catch (e) {
+    if (result != null) release(backend, result);
+    throw e;
   } finally {
     release(backend, cols);
     if (xc !== x) release(backend, xc);
   }
+  return setStoredShape(backend, result as TensorInfo, filterShape);
 }
 
 /** W[kh,kw,ci,co] -> Wrot[kh,kw,co,ci] = W[KH-1-kh, KW-1-kw, ci, co]. */
