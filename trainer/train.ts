@@ -180,7 +180,7 @@ export async function train(config: TrainConfig, hooks: TrainHooks): Promise<Tra
     await rm(join(dir, 'checkpoint'), { recursive: true, force: true });
   }
   if (config.init !== null && state.epoch === 0) {
-    await copyWeightsFrom(config.init, model);
+    await copyWeightsFrom(config.init, model, config.arch);
     say(`init: starting from the weights of ${config.init}`);
   }
   say(
@@ -226,7 +226,7 @@ export async function train(config: TrainConfig, hooks: TrainHooks): Promise<Tra
       const stage = stages.finish && epoch >= config.epochs ? stages.finish : stages.main;
       if (finish && epoch === config.epochs) {
         // Start of the finishing stage (also on a resume right after the main stage's last epoch).
-        await copyWeightsFrom(dir, model);
+        await copyWeightsFrom(dir, model, config.arch);
         optimizer.dispose();
         optimizer = tf.train.adam(finish.learningRate);
         state.bestValAccuracy = -1;
@@ -330,7 +330,7 @@ export async function train(config: TrainConfig, hooks: TrainHooks): Promise<Tra
 }
 
 /** Sets `model`'s weights to those of the model saved in `dir`, which must have the same layers. */
-async function copyWeightsFrom(dir: string, model: tfl.LayersModel): Promise<void> {
+async function copyWeightsFrom(dir: string, model: tfl.LayersModel, arch: string): Promise<void> {
   const source = await loadModel(dir);
   try {
     const from = source.getWeights();
@@ -339,7 +339,7 @@ async function copyWeightsFrom(dir: string, model: tfl.LayersModel): Promise<voi
       from.length === to.length && from.every((w, i) => w.shape.join('x') === to[i].shape.join('x'));
     if (!same) {
       throw new Error(
-        `Expected a ${model.name} model for --init but ${dir} holds weights of shapes ` +
+        `Expected a ${arch} model for --init but ${dir} holds weights of shapes ` +
           `${from.map((w) => `[${w.shape.join(',')}]`).join(' ')}`,
       );
     }

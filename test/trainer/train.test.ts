@@ -117,6 +117,10 @@ describe('train on a slice', () => {
     expect(resumed.history[2].learningRate).toBeLessThanOrEqual(finish.learningRate);
     expect(resumed.history[2].valAccuracy).toBeGreaterThan(0.8);
     resumed.model.dispose();
+    // That cnn cannot start an mlp run: the error names the arch and the shapes found.
+    await expect(train(slice(join(root, 'init-mlp'), { arch: 'mlp', init: out }), quiet)).rejects.toThrow(
+      /Expected a mlp model for --init but .* holds weights of shapes \[3,3,1,32\]/,
+    );
   });
 
   test('no tensors leak across training', async () => {
