@@ -35,6 +35,8 @@ export function curvesSpec(
     valLoss: number;
   }[],
   title: string,
+  /** A line under the title (what changed at which epoch). */
+  subtitle?: string,
 ): TopLevelSpec {
   const rows = history.flatMap((h) => [
     { epoch: h.epoch, set: 'train', metric: 'accuracy (%)', value: h.trainAccuracy * 100 },
@@ -44,7 +46,7 @@ export function curvesSpec(
   ]);
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    title,
+    title: subtitle ? { text: title, subtitle } : title,
     config: { ...FONT, view: { stroke: null } },
     data: { values: rows },
     facet: { column: { field: 'metric', type: 'nominal', title: null } },

@@ -100,7 +100,13 @@ export function reportHtml(manifest: ModelManifest): string {
       `${manifest.training.epochs} (best ${manifest.training.bestEpoch}), ${manifest.training.seconds} s`,
     ],
     ['backend', manifest.backend],
-    ['augmentation', manifest.config.augment],
+    [
+      'augmentation',
+      manifest.config.augment +
+        (manifest.config.finish
+          ? `, then ${manifest.config.finish.epochs} finishing epochs with ${manifest.config.finish.augment}`
+          : ''),
+    ],
   ];
   const perClass = m.perClassAccuracy.map((a, d) => `<td>${d}: ${pct(a)}</td>`).join('');
   const robustness = m.robustness
@@ -133,8 +139,16 @@ export async function writeReport(
   test: DigitSet,
 ): Promise<string> {
   const dir = join(result.dir, REPORT_DIR);
+  const { epochs, finish } = manifest.config;
+  const finishing = finish && result.history.some((h) => h.epoch > epochs);
   const curves = await renderChart(
-    curvesSpec(result.history, `Training curves: ${manifest.name} (${manifest.arch})`),
+    curvesSpec(
+      result.history,
+      `Training curves: ${manifest.name} (${manifest.arch})`,
+      finishing
+        ? `epochs ${epochs + 1}-${epochs + finish.epochs}: finishing stage (augment ${finish.augment}, from the best weights)`
+        : undefined,
+    ),
   );
   const confusion = await renderChart(
     confusionSpec(manifest.metrics.confusion, `Confusion matrix: ${manifest.name}`),
