@@ -43,6 +43,24 @@ function slice(out: string, overrides: Partial<TrainConfig> = {}): TrainConfig {
   };
 }
 
+/**
+ * Interrupts a run after `epoch`, the way a kill would (that epoch's checkpoint is already on disk),
+ * then resumes it; returns the resumed run's output and result.
+ */
+async function killAndResume(config: TrainConfig, epoch: number) {
+  await expect(
+    train(config, {
+      ...quiet,
+      onEpochEnd: (r) => {
+        if (r.epoch === epoch) throw new Error('killed');
+      },
+    }),
+  ).rejects.toThrow('killed');
+  const lines: string[] = [];
+  const resumed = await train({ ...config, resume: true }, { write: (s) => lines.push(s), tty: false });
+  return { log: lines.join(''), resumed };
+}
+
 describe('train on a slice', () => {
   test('2,000 images beat 90% on 1,000 test images and write a complete model folder', async () => {
     const out = join(root, 'quick');
@@ -76,20 +94,10 @@ describe('train on a slice', () => {
   test('a killed run resumes after its last finished epoch', async () => {
     const out = join(root, 'resume');
     const config = slice(out, { epochs: 3, limit: 600, testLimit: 200, validation: 200 });
-    // Interrupt after epoch 1, the way a kill would: the epoch's checkpoint is already on disk.
-    await expect(
-      train(config, {
-        ...quiet,
-        onEpochEnd: (r) => {
-          if (r.epoch === 1) throw new Error('killed');
-        },
-      }),
-    ).rejects.toThrow('killed');
+    const { log, resumed } = await killAndResume(config, 1);
     const ckpt = await readFile(join(out, CHECKPOINT_FILE));
     expect(ckpt.length).toBeGreaterThan(1000);
-    const lines: string[] = [];
-    const resumed = await train({ ...config, resume: true }, { write: (s) => lines.push(s), tty: false });
-    expect(lines.join('')).toMatch(/resume: continuing after epoch 1 of 3/);
+    expect(log).toMatch(/resume: continuing after epoch 1 of 3/);
     expect(resumed.history.map((h) => h.epoch)).toEqual([1, 2, 3]);
     resumed.model.dispose();
   });
@@ -98,17 +106,7 @@ describe('train on a slice', () => {
     const out = join(root, 'finish');
     const finish = { epochs: 1, augment: 'light' as const, learningRate: 0.0003 };
     const config = slice(out, { epochs: 2, limit: 600, testLimit: 200, validation: 200, finish });
-    await expect(
-      train(config, {
-        ...quiet,
-        onEpochEnd: (r) => {
-          if (r.epoch === 2) throw new Error('killed');
-        },
-      }),
-    ).rejects.toThrow('killed');
-    const lines: string[] = [];
-    const resumed = await train({ ...config, resume: true }, { write: (s) => lines.push(s), tty: false });
-    const log = lines.join('');
+    const { log, resumed } = await killAndResume(config, 2);
     expect(log).toMatch(/resume: continuing after epoch 2 of 3/);
     expect(log).toMatch(/finish: 1 epochs from the best weights \(epoch [12]\), augment light/);
     expect(resumed.history.map((h) => h.epoch)).toEqual([1, 2, 3]);
