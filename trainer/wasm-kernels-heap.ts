@@ -12,6 +12,8 @@ import { getKernel, type DataType, type NamedAttrMap, type TensorInfo } from '@t
 /** The parts of the emscripten module that the kernels use. */
 interface WasmModule {
   HEAPU8: Uint8Array;
+  /** The emscripten module's exports; `memory` is the heap as a WebAssembly.Memory. */
+  asm: { memory: WebAssembly.Memory };
   tfjs: {
     registerTensor(id: number, size: number, memoryOffset: number): void;
     disposeData(id: number): void;
@@ -58,6 +60,15 @@ export function asWasmBackend(backend: unknown, kernelName: string): WasmBackend
     throw new Error(`Expected the 'wasm' backend (BackendWasm) for ${kernelName} but received ${received}`);
   }
   return b as WasmBackend;
+}
+
+/** The heap itself, for modules of our own that work on tensors in place (`wasm-gemm.ts`). */
+export function wasmMemory(backend: WasmBackend): WebAssembly.Memory {
+  const memory = backend.wasm.asm?.memory;
+  if (!(memory instanceof WebAssembly.Memory)) {
+    throw new Error('Expected the WASM backend to expose its heap as wasm.asm.memory but it does not');
+  }
+  return memory;
 }
 
 /** A Float32Array over the whole heap. Take a fresh one after any allocation: the heap may grow. */

@@ -28,7 +28,7 @@ import {
   type KernelFunc,
 } from '@tensorflow/tfjs-core';
 
-import { conv2DBackpropFilter, conv2DBackpropInput } from './wasm-kernels-conv.ts';
+import { conv2DBackpropFilter, conv2DBackpropInput, makeConv2D } from './wasm-kernels-conv.ts';
 import {
   depthwiseConv2dNativeBackpropFilter,
   depthwiseConv2dNativeBackpropInput,
@@ -39,6 +39,7 @@ import { makeSum } from './wasm-kernels-reduce.ts';
 
 /** Kernels this module registers on 'wasm', in registration order. */
 export const WASM_TRAINING_KERNEL_NAMES = [
+  'Conv2D',
   'Conv2DBackpropFilter',
   'Conv2DBackpropInput',
   'DepthwiseConv2dNativeBackpropFilter',
@@ -71,6 +72,7 @@ function build(name: WasmTrainingKernelName, stock: KernelConfig | undefined): K
       return maxPoolGrad;
     case 'AvgPoolGrad':
       return avgPoolGrad;
+    case 'Conv2D':
     case 'BatchMatMul':
     case '_FusedMatMul':
     case 'Sum': {
@@ -80,6 +82,7 @@ function build(name: WasmTrainingKernelName, stock: KernelConfig | undefined): K
         );
       }
       if (name === 'Sum') return makeSum(stock.kernelFunc);
+      if (name === 'Conv2D') return makeConv2D(stock.kernelFunc);
       return name === 'BatchMatMul' ? makeBatchMatMul(stock.kernelFunc) : makeFusedMatMul(stock.kernelFunc);
     }
   }

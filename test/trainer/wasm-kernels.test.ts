@@ -4,10 +4,9 @@ import '@tensorflow/tfjs-backend-cpu';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 
-import { conv2DBackpropFilter, conv2DBackpropInput } from '../../trainer/wasm-kernels-conv.ts';
+import { conv2DBackpropFilter, conv2DBackpropInput, makeConv2D } from '../../trainer/wasm-kernels-conv.ts';
 import { createModel } from '../../trainer/models.ts';
 import { shardGradients } from '../../trainer/replicas.ts';
-import { chooseOrientation } from '../../trainer/wasm-kernels-matmul.ts';
 import {
   WASM_TRAINING_KERNEL_NAMES,
   registerWasmTrainingKernels,
@@ -92,7 +91,7 @@ describe('registration', () => {
   });
 });
 
-describe('Conv2D gradients match the cpu backend', () => {
+describe('Conv2D and its gradients match the cpu backend', () => {
   const cases: {
     name: string;
     x: number[];
@@ -111,15 +110,19 @@ describe('Conv2D gradients match the cpu backend', () => {
     { name: 'even kernel same stride 2', x: [2, 8, 9, 3], filter: [4, 4, 3, 2], strides: 2, pad: 'same' },
     { name: "the seeds' conv 32->64", x: [1, 26, 26, 32], filter: [3, 3, 32, 64], strides: 1, pad: 'valid' },
     { name: "the seeds' first conv", x: [4, 28, 28, 1], filter: [3, 3, 1, 32], strides: 1, pad: 'valid' },
+    { name: '8 channels stride [2,1] explicit pads', x: [2, 7, 6, 8], filter: [3, 2, 8, 3], strides: [2, 1], pad: [[0, 0], [1, 2], [0, 3], [0, 0]] }, // prettier-ignore
+    { name: '4 channels pads wider than the kernel', x: [1, 5, 5, 4], filter: [3, 3, 4, 2], strides: 1, pad: [[0, 0], [3, 3], [3, 3], [0, 0]] }, // prettier-ignore
+    { name: '12 channels even kernel same stride 2', x: [3, 8, 9, 12], filter: [4, 4, 12, 5], strides: 2, pad: 'same' },
   ];
   test.each(cases)('$name', ({ x, filter, strides, pad }) => {
     const result = onBackends(() => {
       // A non-uniform dy: the output weighted by a fixed random tensor.
+      const conv = (xs: tf.Tensor, f: tf.Tensor) => tf.conv2d(xs as tf.Tensor4D, f as tf.Tensor4D, strides, pad);
       const grad = tf.grads((xs: tf.Tensor, f: tf.Tensor) => {
-        const y = tf.conv2d(xs as tf.Tensor4D, f as tf.Tensor4D, strides, pad);
+        const y = conv(xs, f);
         return tf.sum(tf.mul(y, uniform(y.shape, 3)));
       });
-      return grad([uniform(x, 1), uniform(filter, 2)]);
+      return [conv(uniform(x, 1), uniform(filter, 2)), ...grad([uniform(x, 1), uniform(filter, 2)])];
     });
     expectClose(result);
   });
@@ -140,7 +143,15 @@ describe('Conv2D gradients match the cpu backend', () => {
       return values;
     };
     const whole = read(conv2DBackpropFilter({ inputs: { x, dy }, backend, attrs }, 1 << 20));
+    const forward = (columns: number) => {
+      const noStock = () => {
+        throw new Error('the stock Conv2D should not run');
+      };
+      return read(makeConv2D(noStock, columns)({ inputs: { x, filter }, backend, attrs }) as tf.TensorInfo);
+    };
+    const forwardWhole = forward(1 << 20);
     for (const columns of [7, 20, 1 << 20]) {
+      expect(relativeError(forward(columns), forwardWhole)).toBeLessThan(1e-6);
       const chunked = read(conv2DBackpropFilter({ inputs: { x, dy }, backend, attrs }, columns));
       expect(relativeError(chunked, whole)).toBeLessThan(1e-6);
       const viaConv = read(conv2DBackpropInput({ inputs: { dy, filter }, backend, attrs }));
@@ -220,13 +231,6 @@ describe('MatMul gradients match the cpu backend', () => {
       }),
     ]);
     expectClose(result);
-  });
-
-  test('orientation: the swapped product is chosen when it moves fewer elements', () => {
-    // dy[64,128]·Wᵀ with W [9216,128]: transposing W costs more than transposing the output.
-    expect(chooseOrientation(64, 128, 9216, false, true)).toBe('swapped');
-    // xᵀ[9216,64]·dy[64,128]: transposing x is cheaper than packing and transposing the rest.
-    expect(chooseOrientation(9216, 64, 128, true, false)).toBe('direct');
   });
 });
 
