@@ -27,7 +27,8 @@ export const i32 = (v: number): Expr => ['i32.const', v];
 export const add = (a: Expr, b: Expr): Expr => ['i32.add', a, b];
 export const sub = (a: Expr, b: Expr): Expr => ['i32.sub', a, b];
 export const mul = (a: Expr, b: Expr): Expr => ['i32.mul', a, b];
-export const inc = (n: string, by: Expr | number): Expr => set(n, add(get(n), typeof by === 'number' ? i32(by) : by));
+export const inc = (n: string, by: Expr | number): Expr =>
+  set(n, add(get(n), typeof by === 'number' ? i32(by) : by));
 export const min = (a: Expr, b: Expr): Expr => ['select', a, b, ['i32.lt_s', a, b]];
 
 /** for (v = start; v < end; v += step) body — `end` is re-read every pass. */
@@ -37,7 +38,14 @@ export function forLoop(v: string, start: Expr, end: Expr, step: number, body: E
     [
       'block',
       `$${v}_done`,
-      ['loop', `$${v}_next`, ['br_if', `$${v}_done`, ['i32.ge_s', get(v), end]], ...body, inc(v, step), ['br', `$${v}_next`]],
+      [
+        'loop',
+        `$${v}_next`,
+        ['br_if', `$${v}_done`, ['i32.ge_s', get(v), end]],
+        ...body,
+        inc(v, step),
+        ['br', `$${v}_next`],
+      ],
     ],
   ];
 }
@@ -234,10 +242,7 @@ export function assembleModule(funcs: readonly FuncDef[]): Uint8Array<ArrayBuffe
     ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
     ...section(1, vector(types)),
     ...section(2, vector([[...name('env'), ...name('memory'), 0x02, 0x00, 0x01]])),
-    ...section(
-      3,
-      vector(funcs.map((_, i) => uleb(i))),
-    ),
+    ...section(3, vector(funcs.map((_, i) => uleb(i)))),
     ...section(7, vector(funcs.map((f, i) => [...name(f.name), 0x00, ...uleb(i)]))),
     ...section(10, vector(funcs.map(encodeBody))),
   ];

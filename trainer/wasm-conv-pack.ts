@@ -15,7 +15,23 @@
  */
 import { add, forLoop, get, i32, inc, mul, set, sub, type Expr, type FuncDef } from './wasm-asm.ts';
 
-const GEOMETRY = ['$x', '$dst', '$h', '$w', '$ci', '$oh', '$ow', '$kh', '$kw', '$sh', '$sw', '$pt', '$pl', '$from', '$to'] as const;
+const GEOMETRY = [
+  '$x',
+  '$dst',
+  '$h',
+  '$w',
+  '$ci',
+  '$oh',
+  '$ow',
+  '$kh',
+  '$kw',
+  '$sh',
+  '$sw',
+  '$pt',
+  '$pl',
+  '$from',
+  '$to',
+] as const;
 const params = GEOMETRY.map((n) => [n, 'i32'] as const);
 const i32Locals = (names: readonly string[]) => names.map((n) => [n, 'i32'] as const);
 
@@ -56,14 +72,21 @@ function packConvRows(): FuncDef {
             const ix = add(get(px('$ix0', r)), get('$kx'));
             return [
               set(px('$in', r), and(get(px('$ok', r)), and(ltU(iy, get('$h')), ltU(ix, get('$w'))))),
-              set(px('$addr', r), ['select', pixelAddress(get(px('$n', r)), iy, ix), get('$x'), get(px('$in', r))]),
+              set(px('$addr', r), [
+                'select',
+                pixelAddress(get(px('$n', r)), iy, ix),
+                get('$x'),
+                get(px('$in', r)),
+              ]),
             ];
           }),
           [
             'if',
             ['i32.eqz', ['i32.and', get('$ci'), i32(3)]],
             forLoop('$c', i32(0), get('$ci'), 4, [
-              ...R.map((r): Expr => set(`$v${r}`, ['select', ['v128.load', get(px('$addr', r)), 0], ZERO, get(px('$in', r))])),
+              ...R.map((r): Expr =>
+                set(`$v${r}`, ['select', ['v128.load', get(px('$addr', r)), 0], ZERO, get(px('$in', r))]),
+              ),
               // 4x4 transpose: rows are pixels, columns channels.
               set('$t0', ['i8x16.shuffle', get('$v0'), get('$v1'), ...lanes(0, 4, 1, 5)]),
               set('$t1', ['i8x16.shuffle', get('$v0'), get('$v1'), ...lanes(2, 6, 3, 7)]),
@@ -77,14 +100,12 @@ function packConvRows(): FuncDef {
               ...R.map((r): Expr => inc(px('$addr', r), 16)),
             ]),
             forLoop('$c', i32(0), get('$ci'), 1, [
-              ...R.map(
-                (r): Expr => [
-                  'f32.store',
-                  get('$d'),
-                  r * 4,
-                  ['select', ['f32.load', get(px('$addr', r)), 0], ['f32.const', 0], get(px('$in', r))],
-                ],
-              ),
+              ...R.map((r): Expr => [
+                'f32.store',
+                get('$d'),
+                r * 4,
+                ['select', ['f32.load', get(px('$addr', r)), 0], ['f32.const', 0], get(px('$in', r))],
+              ]),
               inc('$d', 16),
               ...R.map((r): Expr => inc(px('$addr', r), 4)),
             ]),
@@ -118,7 +139,10 @@ function packConvTaps(): FuncDef {
           ...forLoop('$c', i32(0), get('$ci'), 4, [
             ...forLoop('$g', get('$from'), get('$to'), 1, [
               set('$n', ['i32.div_u', get('$g'), get('$oh')]),
-              set('$iy', add(sub(mul(sub(get('$g'), mul(get('$n'), get('$oh'))), get('$sh')), get('$pt')), get('$ky'))),
+              set(
+                '$iy',
+                add(sub(mul(sub(get('$g'), mul(get('$n'), get('$oh'))), get('$sh')), get('$pt')), get('$ky')),
+              ),
               [
                 'if',
                 ltU(get('$iy'), get('$h')),
@@ -129,7 +153,14 @@ function packConvTaps(): FuncDef {
                     [
                       'if',
                       ltU(get('$ix'), get('$w')),
-                      [['v128.store', get('$d'), 0, ['v128.load', add(get('$row'), shl2(mul(get('$ix'), get('$ci')))), 0]]],
+                      [
+                        [
+                          'v128.store',
+                          get('$d'),
+                          0,
+                          ['v128.load', add(get('$row'), shl2(mul(get('$ix'), get('$ci')))), 0],
+                        ],
+                      ],
                       [['v128.store', get('$d'), 0, ZERO]],
                     ],
                     inc('$d', 16),

@@ -16,7 +16,20 @@
  */
 import { setFlagsFromString } from 'node:v8';
 
-import { add, assembleModule, forLoop, get, i32, inc, min, mul, set, sub, type Expr, type FuncDef } from './wasm-asm.ts';
+import {
+  add,
+  assembleModule,
+  forLoop,
+  get,
+  i32,
+  inc,
+  min,
+  mul,
+  set,
+  sub,
+  type Expr,
+  type FuncDef,
+} from './wasm-asm.ts';
 import { convPackFuncs } from './wasm-conv-pack.ts';
 
 /** Rows of A and columns of B per register tile. */
@@ -25,7 +38,17 @@ export const TILE_N = 8;
 
 export interface GemmKernels {
   /** C = Ap·Bp, or C += Ap·Bp with `accumulate`; Ap, Bp packed, `tmp` 32 floats of scratch. */
-  gemm(ap: number, bp: number, c: number, m: number, k: number, n: number, ldc: number, accumulate: boolean, tmp: number): void;
+  gemm(
+    ap: number,
+    bp: number,
+    c: number,
+    m: number,
+    k: number,
+    n: number,
+    ldc: number,
+    accumulate: boolean,
+    tmp: number,
+  ): void;
   /** Packs A[i][kk] = src[i·strideI + kk·strideK] (strides in elements) into `dst`. */
   packA(src: number, dst: number, m: number, k: number, strideI: number, strideK: number): void;
   /** Packs B[kk][j] = src[kk·strideK + j·strideJ] (strides in elements) into `dst`. */
@@ -34,7 +57,14 @@ export interface GemmKernels {
    * im2col of an NHWC input into packed A (`wasm-conv-pack.ts`): `rows` for pixels [from, to),
    * `taps` for output rows [from, to) (ci a multiple of 4).
    */
-  packConv(kind: 'rows' | 'taps', x: number, dst: number, geometry: ConvGeometry, from: number, to: number): void;
+  packConv(
+    kind: 'rows' | 'taps',
+    x: number,
+    dst: number,
+    geometry: ConvGeometry,
+    from: number,
+    to: number,
+  ): void;
   /** Whether the products use fused multiply-adds (relaxed SIMD) or a multiply and an add. */
   fused: boolean;
 }
@@ -68,7 +98,11 @@ function gemmFunc(fused: boolean): FuncDef {
   const rows = [0, 1, 2, 3];
   const acc = (r: number, h: number): string => `$c${r}${h}`;
   const accs = rows.flatMap((r) => [acc(r, 0), acc(r, 1)]);
-  const fullTile = ['i32.and', ['i32.le_s', add(get('$ib'), i32(TILE_M)), get('$m')], ['i32.le_s', add(get('$jb'), i32(TILE_N)), get('$n')]] as Expr;
+  const fullTile = [
+    'i32.and',
+    ['i32.le_s', add(get('$ib'), i32(TILE_M)), get('$m')],
+    ['i32.le_s', add(get('$jb'), i32(TILE_N)), get('$n')],
+  ] as Expr;
   const rowPointer = (r: number): Expr => add(get('$pc'), mul(i32(r), get('$ldcB')));
   return {
     name: 'gemm',
@@ -84,9 +118,24 @@ function gemmFunc(fused: boolean): FuncDef {
       ['$tmp', 'i32'],
     ],
     locals: [
-      ...(['$jb', '$ib', '$kk', '$pa', '$pb', '$aRow', '$bCol', '$pc', '$ldcB', '$r', '$q', '$rows', '$cols', '$d'] as const).map(
-        (n) => [n, 'i32'] as const,
-      ),
+      ...(
+        [
+          '$jb',
+          '$ib',
+          '$kk',
+          '$pa',
+          '$pb',
+          '$aRow',
+          '$bCol',
+          '$pc',
+          '$ldcB',
+          '$r',
+          '$q',
+          '$rows',
+          '$cols',
+          '$d',
+        ] as const
+      ).map((n) => [n, 'i32'] as const),
       ['$v', 'f32'],
       ...(['$s', '$b0', '$b1', ...accs] as const).map((n) => [n, 'v128'] as const),
     ],
@@ -128,22 +177,36 @@ function gemmFunc(fused: boolean): FuncDef {
                 'if',
                 get('$acc'),
                 rows.flatMap((r) =>
-                  [0, 1].map(
-                    (h): Expr => ['v128.store', rowPointer(r), h * 16, ['f32x4.add', ['v128.load', rowPointer(r), h * 16], get(acc(r, h))]],
-                  ),
+                  [0, 1].map((h): Expr => [
+                    'v128.store',
+                    rowPointer(r),
+                    h * 16,
+                    ['f32x4.add', ['v128.load', rowPointer(r), h * 16], get(acc(r, h))],
+                  ]),
                 ),
-                rows.flatMap((r) => [0, 1].map((h): Expr => ['v128.store', rowPointer(r), h * 16, get(acc(r, h))])),
+                rows.flatMap((r) =>
+                  [0, 1].map((h): Expr => ['v128.store', rowPointer(r), h * 16, get(acc(r, h))]),
+                ),
               ],
             ],
             [
               // An edge tile: through `tmp`, then only the rows and columns inside C.
-              ...rows.flatMap((r) => [0, 1].map((h): Expr => ['v128.store', get('$tmp'), (r * 8 + h * 4) * 4, get(acc(r, h))])),
+              ...rows.flatMap((r) =>
+                [0, 1].map((h): Expr => ['v128.store', get('$tmp'), (r * 8 + h * 4) * 4, get(acc(r, h))]),
+              ),
               set('$rows', min(i32(TILE_M), sub(get('$m'), get('$ib')))),
               set('$cols', min(i32(TILE_N), sub(get('$n'), get('$jb')))),
               ...forLoop('$r', i32(0), get('$rows'), 1, [
                 ...forLoop('$q', i32(0), get('$cols'), 1, [
-                  set('$d', add(add(get('$pc'), mul(get('$r'), get('$ldcB'))), ['i32.shl', get('$q'), i32(2)])),
-                  set('$v', ['f32.load', add(get('$tmp'), ['i32.shl', add(['i32.shl', get('$r'), i32(3)], get('$q')), i32(2)]), 0]),
+                  set(
+                    '$d',
+                    add(add(get('$pc'), mul(get('$r'), get('$ldcB'))), ['i32.shl', get('$q'), i32(2)]),
+                  ),
+                  set('$v', [
+                    'f32.load',
+                    add(get('$tmp'), ['i32.shl', add(['i32.shl', get('$r'), i32(3)], get('$q')), i32(2)]),
+                    0,
+                  ]),
                   ['if', get('$acc'), [set('$v', ['f32.add', get('$v'), ['f32.load', get('$d'), 0]])]],
                   ['f32.store', get('$d'), 0, get('$v')],
                 ]),
@@ -183,11 +246,20 @@ function packFunc(name: string, width: 4 | 8): FuncDef {
       ...forLoop('$g', i32(0), get('$lines'), width, [
         [
           'if',
-          ['i32.and', ['i32.eq', get('$strideL'), i32(1)], ['i32.le_s', add(get('$g'), i32(width)), get('$lines')]],
+          [
+            'i32.and',
+            ['i32.eq', get('$strideL'), i32(1)],
+            ['i32.le_s', add(get('$g'), i32(width)), get('$lines')],
+          ],
           [
             set('$p', add(get('$src'), ['i32.shl', get('$g'), i32(2)])),
             ...forLoop('$kk', i32(0), get('$k'), 1, [
-              ...Array.from({ length: vectors }, (_, h): Expr => ['v128.store', get('$d'), h * 16, ['v128.load', get('$p'), h * 16]]),
+              ...Array.from({ length: vectors }, (_, h): Expr => [
+                'v128.store',
+                get('$d'),
+                h * 16,
+                ['v128.load', get('$p'), h * 16],
+              ]),
               inc('$d', width * 4),
               inc('$p', get('$kB')),
             ]),
@@ -199,7 +271,18 @@ function packFunc(name: string, width: 4 | 8): FuncDef {
                 [
                   'if',
                   ['i32.lt_s', get('$line'), get('$lines')],
-                  [['f32.store', get('$d'), 0, ['f32.load', add(get('$src'), add(mul(get('$line'), get('$lB')), mul(get('$kk'), get('$kB')))), 0]]],
+                  [
+                    [
+                      'f32.store',
+                      get('$d'),
+                      0,
+                      [
+                        'f32.load',
+                        add(get('$src'), add(mul(get('$line'), get('$lB')), mul(get('$kk'), get('$kB')))),
+                        0,
+                      ],
+                    ],
+                  ],
                   [['f32.store', get('$d'), 0, ['f32.const', 0]]],
                 ],
                 inc('$d', 4),
@@ -212,8 +295,14 @@ function packFunc(name: string, width: 4 | 8): FuncDef {
   };
 }
 
-function moduleBytes(fused: boolean): Uint8Array<ArrayBuffer> {
-  return assembleModule([gemmFunc(fused), packFunc('packA', TILE_M), packFunc('packB', TILE_N), ...convPackFuncs()]);
+/** The module's binary: with fused multiply-adds (relaxed SIMD) or with a multiply and an add. */
+export function gemmModuleBytes(fused: boolean): Uint8Array<ArrayBuffer> {
+  return assembleModule([
+    gemmFunc(fused),
+    packFunc('packA', TILE_M),
+    packFunc('packB', TILE_N),
+    ...convPackFuncs(),
+  ]);
 }
 
 /**
@@ -226,30 +315,56 @@ function relaxedSimdAvailable(bytes: Uint8Array<ArrayBuffer>): boolean {
   return WebAssembly.validate(bytes);
 }
 
+/** The kernels of a compiled `gemmModuleBytes(fused)` over `memory`. */
+export function instantiateGemm(
+  module: WebAssembly.Module,
+  fused: boolean,
+  memory: WebAssembly.Memory,
+): GemmKernels {
+  const exports = new WebAssembly.Instance(module, { env: { memory } }).exports as Record<
+    string,
+    (...args: number[]) => void
+  >;
+  return {
+    gemm: (ap, bp, c, m, k, n, ldc, accumulate, tmp) =>
+      exports.gemm(ap, bp, c, m, k, n, ldc, accumulate ? 1 : 0, tmp),
+    packA: (src, dst, m, k, strideI, strideK) => exports.packA(src, dst, m, k, strideI, strideK),
+    packB: (src, dst, k, n, strideK, strideJ) => exports.packB(src, dst, n, k, strideJ, strideK),
+    packConv: (kind, x, dst, { h, w, ci, oh, ow, kh, kw, sh, sw, pt, pl }, from, to) =>
+      (kind === 'rows' ? exports.packConvRows : exports.packConvTaps)(
+        x,
+        dst,
+        h,
+        w,
+        ci,
+        oh,
+        ow,
+        kh,
+        kw,
+        sh,
+        sw,
+        pt,
+        pl,
+        from,
+        to,
+      ),
+    fused,
+  };
+}
+
 let compiled: { module: WebAssembly.Module; fused: boolean } | null = null;
 const instances = new WeakMap<WebAssembly.Memory, GemmKernels>();
 
-/** The kernels over `memory` (built on first use, then cached per memory). */
+/** The kernels over `memory`, fused where the engine allows (built on first use, then cached). */
 export function gemmKernels(memory: WebAssembly.Memory): GemmKernels {
   const cached = instances.get(memory);
   if (cached) return cached;
   if (compiled == null) {
-    const fusedBytes = moduleBytes(true);
+    const fusedBytes = gemmModuleBytes(true);
     const fused = relaxedSimdAvailable(fusedBytes);
-    compiled = { module: new WebAssembly.Module(fused ? fusedBytes : moduleBytes(false)), fused };
+    compiled = { module: new WebAssembly.Module(fused ? fusedBytes : gemmModuleBytes(false)), fused };
   }
-  const exports = new WebAssembly.Instance(compiled.module, { env: { memory } }).exports as Record<
-    string,
-    (...args: number[]) => void
-  >;
-  const kernels: GemmKernels = {
-    gemm: (ap, bp, c, m, k, n, ldc, accumulate, tmp) => exports.gemm(ap, bp, c, m, k, n, ldc, accumulate ? 1 : 0, tmp),
-    packA: (src, dst, m, k, strideI, strideK) => exports.packA(src, dst, m, k, strideI, strideK),
-    packB: (src, dst, k, n, strideK, strideJ) => exports.packB(src, dst, n, k, strideJ, strideK),
-    packConv: (kind, x, dst, { h, w, ci, oh, ow, kh, kw, sh, sw, pt, pl }, from, to) =>
-      (kind === 'rows' ? exports.packConvRows : exports.packConvTaps)(x, dst, h, w, ci, oh, ow, kh, kw, sh, sw, pt, pl, from, to),
-    fused: compiled.fused,
-  };
+  const kernels = instantiateGemm(compiled.module, compiled.fused, memory);
   instances.set(memory, kernels);
   return kernels;
 }

@@ -1,35 +1,35 @@
 /**
- * Conv2D gradients for the WASM backend, built on XNNPACK products (NHWC, float32).
+ * Conv2D and its gradients for the WASM backend, on the project's GEMM (`wasm-gemm.ts`; NHWC,
+ * float32). The products run there at about twice XNNPACK's rate; im2col writes the GEMM's packed
+ * operands directly (`wasm-conv-pack.ts`), chunk by chunk of output pixels so that a chunk stays
+ * near the cache (a whole-batch colsᵀ is ~40 MB for the seeds' conv 32->64).
  *
- * Conv2DBackpropFilter (missing from the stock backend): im2col, chunked.
- *   dW[(ky,kx,ci), co] = Σ_m colsᵀ[(ky,kx,ci), m] · dy[m, co],   m = (n, oy, ox)
- *   x is first made channel-major ([Ci,N,H,W], one Transpose kernel) so that each row of colsᵀ is
- *   built from runs of contiguous pixels; dy needs no copy at all: its rows for a chunk of m are a
- *   view. One product per chunk keeps colsᵀ near the cache (a whole-batch colsᵀ is ~40 MB for the
- *   seeds' conv 32->64) and the partial dW are summed. XNNPACK packs the right-hand operand of a
- *   product (~5 ns per element), so dy goes there: it is the smaller side but in first layers. (Measured and dropped: the
- *   mirrored dyᵀ·cols for first layers, where taps < Co, and the classic formulation as a
- *   convolution with a 24x24 kernel, which XNNPACK runs 2.5x slower.)
+ * Conv2D (stock: XNNPACK, which re-packs the changed filter every step):
+ *   out[m, co] = Σ cols[m, (ky,kx,ci)] · W[(ky,kx,ci), co],   m = (n, oy, ox)
+ *   for inputs with channels in fours; others (a first layer) stay with the stock kernel.
+ *
+ * Conv2DBackpropFilter (missing from the stock backend):
+ *   dW[(ky,kx,ci), co] = Σ_m colsᵀ[(ky,kx,ci), m] · dy[m, co], each chunk's product added into dW.
+ *   With channels in fours, colsᵀ goes straight into packed A (four channels are one vector);
+ *   otherwise x is first made channel-major ([Ci,N,H,W]) so that each row of colsᵀ is built from
+ *   runs of contiguous pixels, then packed.
  *
  * Conv2DBackpropInput (stock one is a scalar loop, ~10x slower than the forward convolution):
  *   stride 1: the "full" convolution of dy with the filter rotated by 180° and in/out channels
- *     swapped, run by the backend's own Conv2D kernel (XNNPACK) with pads k-1-p.
- *   otherwise: col2im. cols = dy · Wᵀ ([m, Co]·[Co, KH·KW·Ci], chunked, dy rows as views), then each
- *     row of cols is added into the input pixels it came from.
+ *     swapped, run by the registered Conv2D with pads k-1-p.
+ *   otherwise: col2im. cols = dy · Wᵀ ([m, Co]·[Co, KH·KW·Ci], chunked), then each row of cols is
+ *     added into the input pixels it came from.
  */
 import { backend_util, type KernelFunc, type NamedAttrMap, type TensorInfo } from '@tensorflow/tfjs-core';
 
 import {
   alloc,
   asWasmBackend,
-  dropView,
   f32Index,
   heapF32,
   release,
   runWasmKernel,
-  setStoredShape,
   sizeOf,
-  transposeLast2,
   wasmMemory,
   type WasmBackend,
 } from './wasm-kernels-heap.ts';
@@ -135,7 +135,13 @@ function isPlainConv(attrs: NamedAttrMap, x: TensorInfo, filter: TensorInfo): bo
  * out[p, co] = Σ_t cols[p, t]·W[t, co] over chunks of output pixels: im2col writes each chunk
  * straight into the GEMM's packed layout, and the filter is packed once.
  */
-function convForward(backend: WasmBackend, x: TensorInfo, filter: TensorInfo, info: Conv2DInfo, columns: number): TensorInfo {
+function convForward(
+  backend: WasmBackend,
+  x: TensorInfo,
+  filter: TensorInfo,
+  info: Conv2DInfo,
+  columns: number,
+): TensorInfo {
   const out = alloc(backend, info.outShape);
   const pixels = info.batchSize * info.outHeight * info.outWidth;
   const taps = info.filterHeight * info.filterWidth * info.inChannels;
@@ -299,7 +305,13 @@ export function conv2DBackpropFilter(
  * dW = colsᵀ·dy with colsᵀ written straight into packed A, chunk by chunk of output rows, each
  * chunk's product added into dW. Four channels are one vector in NHWC, so this needs ci % 4 = 0.
  */
-function filterGradientPacked(backend: WasmBackend, x: TensorInfo, dy: TensorInfo, info: Conv2DInfo, columns: number): TensorInfo {
+function filterGradientPacked(
+  backend: WasmBackend,
+  x: TensorInfo,
+  dy: TensorInfo,
+  info: Conv2DInfo,
+  columns: number,
+): TensorInfo {
   const { inChannels: ci, outChannels: co, outHeight: oh, outWidth: ow } = info;
   const taps = info.filterHeight * info.filterWidth * ci;
   const totalRows = info.batchSize * oh;

@@ -37,7 +37,14 @@ export interface ProductDims {
  * C[m,n] = op(A)·op(B) (or C += with `accumulate`), operands and result given as float32 element
  * indices into the heap; C is row-major with row stride n.
  */
-export function gemmInto(backend: WasmBackend, dims: ProductDims, a: number, b: number, c: number, accumulate = false): void {
+export function gemmInto(
+  backend: WasmBackend,
+  dims: ProductDims,
+  a: number,
+  b: number,
+  c: number,
+  accumulate = false,
+): void {
   const { m, k, n, transposeA, transposeB } = dims;
   const kernels = gemmKernels(wasmMemory(backend));
   const sizeA = packedASize(m, k);

@@ -8,7 +8,10 @@
  *   - BatchMatMul / _FusedMatMul with transposeA/transposeB (what dense-layer backprop asks for) or
  *     with batch > 1 bypass XNNPACK for a scalar loop (10-20x slower);
  *   - MaxPoolGrad and AvgPoolGrad are scalar loops over every input pixel and window tap;
- *   - Sum over leading axes (every bias gradient) transposes its whole input first.
+ *   - Sum over leading axes (every bias gradient) transposes its whole input first;
+ *   - XNNPACK's products (Conv2D, plain BatchMatMul) have no fused multiply-add in WASM SIMD and
+ *     re-pack weights that change every step: the project's GEMM (`wasm-gemm.ts`) runs them at
+ *     about twice the rate.
  * Everything else a conv-BN-ReLU-pool-dense-dropout-softmax net trained with Adam needs
  * (FusedBatchNorm, Softmax, the element-wise ops) is registered, correct and not a bottleneck.
  *

@@ -112,12 +112,19 @@ describe('Conv2D and its gradients match the cpu backend', () => {
     { name: "the seeds' first conv", x: [4, 28, 28, 1], filter: [3, 3, 1, 32], strides: 1, pad: 'valid' },
     { name: '8 channels stride [2,1] explicit pads', x: [2, 7, 6, 8], filter: [3, 2, 8, 3], strides: [2, 1], pad: [[0, 0], [1, 2], [0, 3], [0, 0]] }, // prettier-ignore
     { name: '4 channels pads wider than the kernel', x: [1, 5, 5, 4], filter: [3, 3, 4, 2], strides: 1, pad: [[0, 0], [3, 3], [3, 3], [0, 0]] }, // prettier-ignore
-    { name: '12 channels even kernel same stride 2', x: [3, 8, 9, 12], filter: [4, 4, 12, 5], strides: 2, pad: 'same' },
+    {
+      name: '12 channels even kernel same stride 2',
+      x: [3, 8, 9, 12],
+      filter: [4, 4, 12, 5],
+      strides: 2,
+      pad: 'same',
+    },
   ];
   test.each(cases)('$name', ({ x, filter, strides, pad }) => {
     const result = onBackends(() => {
       // A non-uniform dy: the output weighted by a fixed random tensor.
-      const conv = (xs: tf.Tensor, f: tf.Tensor) => tf.conv2d(xs as tf.Tensor4D, f as tf.Tensor4D, strides, pad);
+      const conv = (xs: tf.Tensor, f: tf.Tensor) =>
+        tf.conv2d(xs as tf.Tensor4D, f as tf.Tensor4D, strides, pad);
       const grad = tf.grads((xs: tf.Tensor, f: tf.Tensor) => {
         const y = conv(xs, f);
         return tf.sum(tf.mul(y, uniform(y.shape, 3)));
