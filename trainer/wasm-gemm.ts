@@ -6,8 +6,9 @@
  * product peaks near 10-12 GMAC/s on one core of the CI machines; it re-packs weights that change
  * every step; and transposed operands need an explicit transpose first. Relaxed SIMD's
  * `f32x4.relaxed_madd` compiles to an FMA instruction, and a 4x8 register tile over operands
- * packed for it runs at about 23 GMAC/s, near the core's peak (measured: `npm run bench -- --only
- * kernels`). Packing takes any strides, so transposed operands cost nothing extra.
+ * packed for it runs near the core's FMA peak, about twice XNNPACK's rate (`npm run bench -- --only
+ * kernels` compares the kernels built on it with the stock ones). Wider tiles spill registers and
+ * ran slower. Packing takes any strides, so transposed operands cost nothing extra.
  *
  * Layouts (element = float32, addresses in bytes):
  *   packed A: [ceil(m/4)][k][4]  — four rows of A interleaved, zero rows past m;

@@ -30,11 +30,10 @@ import {
   release,
   runWasmKernel,
   sizeOf,
-  wasmMemory,
   type WasmBackend,
 } from './wasm-kernels-heap.ts';
-import { gemmKernels, packedASize, packedBSize, type ConvGeometry } from './wasm-gemm.ts';
-import { gemmInto } from './wasm-kernels-matmul.ts';
+import { packedASize, packedBSize, type ConvGeometry } from './wasm-gemm.ts';
+import { gemmInto, withGemmScratch } from './wasm-kernels-matmul.ts';
 
 /**
  * Columns (output pixels) per im2col / col2im chunk. About 4k keeps a chunk of colsᵀ for a
@@ -148,27 +147,21 @@ function convForward(
   const co = info.outChannels;
   if (pixels * co === 0) return out;
   const chunk = Math.min(pixels, Math.max(4, columns - (columns % 4)));
-  const sizeA = packedASize(chunk, taps);
-  const sizeB = packedBSize(taps, co);
-  const scratch = alloc(backend, [sizeA + sizeB + 32]);
+  const geometry = geometryOf(info);
   try {
-    const kernels = gemmKernels(wasmMemory(backend));
-    const ap = f32Index(backend, scratch) * 4;
-    const bp = ap + sizeA * 4;
-    const geometry = geometryOf(info);
-    const xAddr = f32Index(backend, x) * 4;
-    const outAddr = f32Index(backend, out) * 4;
-    kernels.packB(f32Index(backend, filter) * 4, bp, taps, co, co, 1);
-    for (let p0 = 0; p0 < pixels; p0 += chunk) {
-      const p1 = Math.min(pixels, p0 + chunk);
-      kernels.packConv('rows', xAddr, ap, geometry, p0, p1);
-      kernels.gemm(ap, bp, outAddr + p0 * co * 4, p1 - p0, taps, co, co, false, bp + sizeB * 4);
-    }
+    withGemmScratch(backend, packedASize(chunk, taps), packedBSize(taps, co), (kernels, ap, bp, tmp) => {
+      const xAddr = f32Index(backend, x) * 4;
+      const outAddr = f32Index(backend, out) * 4;
+      kernels.packB(f32Index(backend, filter) * 4, bp, taps, co, co, 1);
+      for (let p0 = 0; p0 < pixels; p0 += chunk) {
+        const p1 = Math.min(pixels, p0 + chunk);
+        kernels.packConv('rows', xAddr, ap, geometry, p0, p1);
+        kernels.gemm(ap, bp, outAddr + p0 * co * 4, p1 - p0, taps, co, co, false, tmp);
+      }
+    });
   } catch (e) {
     release(backend, out);
     throw e;
-  } finally {
-    release(backend, scratch);
   }
   return out;
 }
@@ -317,26 +310,21 @@ function filterGradientPacked(
   const totalRows = info.batchSize * oh;
   const chunkRows = rowsPerChunk(info, columns);
   const result = alloc(backend, [info.filterHeight, info.filterWidth, ci, co]);
-  const sizeA = packedASize(taps, chunkRows * ow);
-  const sizeB = packedBSize(chunkRows * ow, co);
-  const scratch = alloc(backend, [sizeA + sizeB + 32]);
+  const geometry = geometryOf(info);
   try {
-    const kernels = gemmKernels(wasmMemory(backend));
-    const ap = f32Index(backend, scratch) * 4;
-    const bp = ap + sizeA * 4;
-    const geometry = geometryOf(info);
-    for (let g0 = 0; g0 < totalRows; g0 += chunkRows) {
-      const g1 = Math.min(totalRows, g0 + chunkRows);
-      const kc = (g1 - g0) * ow;
-      kernels.packConv('taps', f32Index(backend, x) * 4, ap, geometry, g0, g1);
-      kernels.packB((f32Index(backend, dy) + g0 * ow * co) * 4, bp, kc, co, co, 1);
-      kernels.gemm(ap, bp, f32Index(backend, result) * 4, taps, kc, co, co, g0 > 0, bp + sizeB * 4);
-    }
+    const sizeB = packedBSize(chunkRows * ow, co);
+    withGemmScratch(backend, packedASize(taps, chunkRows * ow), sizeB, (kernels, ap, bp, tmp) => {
+      for (let g0 = 0; g0 < totalRows; g0 += chunkRows) {
+        const g1 = Math.min(totalRows, g0 + chunkRows);
+        const kc = (g1 - g0) * ow;
+        kernels.packConv('taps', f32Index(backend, x) * 4, ap, geometry, g0, g1);
+        kernels.packB((f32Index(backend, dy) + g0 * ow * co) * 4, bp, kc, co, co, 1);
+        kernels.gemm(ap, bp, f32Index(backend, result) * 4, taps, kc, co, co, g0 > 0, tmp);
+      }
+    });
   } catch (e) {
     release(backend, result);
     throw e;
-  } finally {
-    release(backend, scratch);
   }
   return result;
 }

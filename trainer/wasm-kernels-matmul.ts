@@ -10,7 +10,7 @@
  */
 import { broadcast_util, type KernelFunc, type NamedAttrMap, type TensorInfo } from '@tensorflow/tfjs-core';
 
-import { gemmKernels, packedASize, packedBSize } from './wasm-gemm.ts';
+import { gemmKernels, packedASize, packedBSize, type GemmKernels } from './wasm-gemm.ts';
 import {
   alloc,
   asWasmBackend,
@@ -34,6 +34,25 @@ export interface ProductDims {
 }
 
 /**
+ * Runs `fn` with the GEMM's kernels and heap scratch for a packed A of `sizeA` floats, a packed B
+ * of `sizeB` and the 32-float tile scratch (byte addresses ap, bp, tmp), released afterwards.
+ */
+export function withGemmScratch(
+  backend: WasmBackend,
+  sizeA: number,
+  sizeB: number,
+  fn: (kernels: GemmKernels, ap: number, bp: number, tmp: number) => void,
+): void {
+  const scratch = alloc(backend, [sizeA + sizeB + 32]);
+  try {
+    const ap = f32Index(backend, scratch) * 4;
+    fn(gemmKernels(wasmMemory(backend)), ap, ap + sizeA * 4, ap + (sizeA + sizeB) * 4);
+  } finally {
+    release(backend, scratch);
+  }
+}
+
+/**
  * C[m,n] = op(A)·op(B) (or C += with `accumulate`), operands and result given as float32 element
  * indices into the heap; C is row-major with row stride n.
  */
@@ -46,20 +65,11 @@ export function gemmInto(
   accumulate = false,
 ): void {
   const { m, k, n, transposeA, transposeB } = dims;
-  const kernels = gemmKernels(wasmMemory(backend));
-  const sizeA = packedASize(m, k);
-  const sizeB = packedBSize(k, n);
-  // Packed operands and the 32-float tile scratch the GEMM needs for edge tiles.
-  const scratch = alloc(backend, [sizeA + sizeB + 32]);
-  try {
-    const ap = f32Index(backend, scratch) * 4;
-    const bp = ap + sizeA * 4;
+  withGemmScratch(backend, packedASize(m, k), packedBSize(k, n), (kernels, ap, bp, tmp) => {
     kernels.packA(a * 4, ap, m, k, transposeA ? 1 : k, transposeA ? m : 1);
     kernels.packB(b * 4, bp, k, n, transposeB ? 1 : n, transposeB ? k : 1);
-    kernels.gemm(ap, bp, c * 4, m, k, n, n, accumulate, bp + sizeB * 4);
-  } finally {
-    release(backend, scratch);
-  }
+    kernels.gemm(ap, bp, c * 4, m, k, n, n, accumulate, tmp);
+  });
 }
 
 /**
