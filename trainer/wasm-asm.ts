@@ -54,12 +54,9 @@ const TYPE_CODE: Record<ValType, number> = { i32: 0x7f, f32: 0x7d, v128: 0x7b };
 
 /** Instructions whose immediates are none: every operand is an expression, emitted first. */
 const PLAIN: Record<string, number[]> = {
-  'i32.eqz': [0x45],
   'i32.eq': [0x46],
-  'i32.ne': [0x47],
   'i32.lt_s': [0x48],
   'i32.lt_u': [0x49],
-  'i32.gt_s': [0x4a],
   'i32.le_s': [0x4c],
   'i32.ge_s': [0x4e],
   'i32.add': [0x6a],
@@ -67,10 +64,8 @@ const PLAIN: Record<string, number[]> = {
   'i32.mul': [0x6c],
   'i32.div_u': [0x6e],
   'i32.and': [0x71],
-  'i32.or': [0x72],
   'i32.shl': [0x74],
   'f32.add': [0x92],
-  'f32.mul': [0x94],
   select: [0x1b],
   'f32x4.add': [0xfd, 0xe4, 0x01],
   'f32x4.mul': [0xfd, 0xe6, 0x01],
@@ -123,7 +118,7 @@ function vector(items: number[][]): number[] {
   return [...uleb(items.length), ...items.flat()];
 }
 
-/** Encodes one function body; `labels` is the stack of enclosing block labels (innermost last). */
+/** Encodes one function body: its locals, then its code (branches resolve labels by name). */
 function encodeBody(fn: FuncDef): number[] {
   const locals = new Map<string, number>();
   for (const [n] of [...fn.params, ...fn.locals]) {

@@ -7,11 +7,11 @@
  * A tap t = (ky·kw + kx)·ci + c reads x[n, oy·sh + ky - pt, ox·sw + kx - pl, c], zero outside.
  *
  * - `packConvRows`: A[p][t] for pixels p = (n·oh + oy)·ow + ox in [from, to) — the forward product
- *   cols·W. Packed A is [pixel group of 4][t][4]: a 4x4 transpose per four channels when ci is a
- *   multiple of 4, element by element otherwise.
+ *   cols·W. Packed A is [pixel group of 4][t][4]: a 4x4 transpose per four channels.
  * - `packConvTaps`: A[t][p] for output rows g = n·oh + oy in [from, to) (p over those rows'
  *   pixels) — the filter gradient colsᵀ·dy. Packed A is [tap group of 4][p][4]: four channels are
- *   contiguous in x, so one vector copy each. Needs ci to be a multiple of 4.
+ *   contiguous in x, so one vector copy each.
+ * Both need ci to be a multiple of 4 (callers keep other inputs on other paths).
  */
 import { add, forLoop, get, i32, inc, mul, set, sub, type Expr, type FuncDef } from './wasm-asm.ts';
 
@@ -80,36 +80,22 @@ function packConvRows(): FuncDef {
               ]),
             ];
           }),
-          [
-            'if',
-            ['i32.eqz', ['i32.and', get('$ci'), i32(3)]],
-            forLoop('$c', i32(0), get('$ci'), 4, [
-              ...R.map((r): Expr =>
-                set(`$v${r}`, ['select', ['v128.load', get(px('$addr', r)), 0], ZERO, get(px('$in', r))]),
-              ),
-              // 4x4 transpose: rows are pixels, columns channels.
-              set('$t0', ['i8x16.shuffle', get('$v0'), get('$v1'), ...lanes(0, 4, 1, 5)]),
-              set('$t1', ['i8x16.shuffle', get('$v0'), get('$v1'), ...lanes(2, 6, 3, 7)]),
-              set('$t2', ['i8x16.shuffle', get('$v2'), get('$v3'), ...lanes(0, 4, 1, 5)]),
-              set('$t3', ['i8x16.shuffle', get('$v2'), get('$v3'), ...lanes(2, 6, 3, 7)]),
-              ['v128.store', get('$d'), 0, ['i8x16.shuffle', get('$t0'), get('$t2'), ...lanes(0, 1, 4, 5)]],
-              ['v128.store', get('$d'), 16, ['i8x16.shuffle', get('$t0'), get('$t2'), ...lanes(2, 3, 6, 7)]],
-              ['v128.store', get('$d'), 32, ['i8x16.shuffle', get('$t1'), get('$t3'), ...lanes(0, 1, 4, 5)]],
-              ['v128.store', get('$d'), 48, ['i8x16.shuffle', get('$t1'), get('$t3'), ...lanes(2, 3, 6, 7)]],
-              inc('$d', 64),
-              ...R.map((r): Expr => inc(px('$addr', r), 16)),
-            ]),
-            forLoop('$c', i32(0), get('$ci'), 1, [
-              ...R.map((r): Expr => [
-                'f32.store',
-                get('$d'),
-                r * 4,
-                ['select', ['f32.load', get(px('$addr', r)), 0], ['f32.const', 0], get(px('$in', r))],
-              ]),
-              inc('$d', 16),
-              ...R.map((r): Expr => inc(px('$addr', r), 4)),
-            ]),
-          ],
+          ...forLoop('$c', i32(0), get('$ci'), 4, [
+            ...R.map((r): Expr =>
+              set(`$v${r}`, ['select', ['v128.load', get(px('$addr', r)), 0], ZERO, get(px('$in', r))]),
+            ),
+            // 4x4 transpose: rows are pixels, columns channels.
+            set('$t0', ['i8x16.shuffle', get('$v0'), get('$v1'), ...lanes(0, 4, 1, 5)]),
+            set('$t1', ['i8x16.shuffle', get('$v0'), get('$v1'), ...lanes(2, 6, 3, 7)]),
+            set('$t2', ['i8x16.shuffle', get('$v2'), get('$v3'), ...lanes(0, 4, 1, 5)]),
+            set('$t3', ['i8x16.shuffle', get('$v2'), get('$v3'), ...lanes(2, 6, 3, 7)]),
+            ['v128.store', get('$d'), 0, ['i8x16.shuffle', get('$t0'), get('$t2'), ...lanes(0, 1, 4, 5)]],
+            ['v128.store', get('$d'), 16, ['i8x16.shuffle', get('$t0'), get('$t2'), ...lanes(2, 3, 6, 7)]],
+            ['v128.store', get('$d'), 32, ['i8x16.shuffle', get('$t1'), get('$t3'), ...lanes(0, 1, 4, 5)]],
+            ['v128.store', get('$d'), 48, ['i8x16.shuffle', get('$t1'), get('$t3'), ...lanes(2, 3, 6, 7)]],
+            inc('$d', 64),
+            ...R.map((r): Expr => inc(px('$addr', r), 16)),
+          ]),
         ]),
       ]),
     ]),

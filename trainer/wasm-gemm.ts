@@ -55,8 +55,8 @@ export interface GemmKernels {
   /** Packs B[kk][j] = src[kk·strideK + j·strideJ] (strides in elements) into `dst`. */
   packB(src: number, dst: number, k: number, n: number, strideK: number, strideJ: number): void;
   /**
-   * im2col of an NHWC input into packed A (`wasm-conv-pack.ts`): `rows` for pixels [from, to),
-   * `taps` for output rows [from, to) (ci a multiple of 4).
+   * im2col of an NHWC input with channels in fours into packed A (`wasm-conv-pack.ts`): `rows`
+   * for pixels [from, to), `taps` for output rows [from, to).
    */
   packConv(
     kind: 'rows' | 'taps',

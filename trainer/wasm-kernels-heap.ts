@@ -1,11 +1,10 @@
 /**
  * Low-level access to the TensorFlow.js WASM backend for the training kernels in `wasm-kernels.ts`:
- * tensor memory on the wasm heap, temporary tensors, zero-copy views and direct calls into the
- * backend's own kernels.
+ * tensor memory on the wasm heap, temporary tensors and direct calls into the backend's own kernels.
  *
  * Why this exists: a kernel must not call tf ops (they would re-enter the engine, record tapes and
  * allocate tracked tensors), so kernels here compose the backend's kernel functions and read or
- * write the heap themselves. Every temporary is released with `backend.disposeData` / `dropView`.
+ * write the heap themselves. Every temporary is released with `release`.
  */
 import { getKernel, type DataType, type NamedAttrMap, type TensorInfo } from '@tensorflow/tfjs-core';
 
@@ -14,33 +13,17 @@ interface WasmModule {
   HEAPU8: Uint8Array;
   /** The emscripten module's exports; `memory` is the heap as a WebAssembly.Memory. */
   asm: { memory: WebAssembly.Memory };
-  tfjs: {
-    registerTensor(id: number, size: number, memoryOffset: number): void;
-    disposeData(id: number): void;
-  };
 }
 
 interface TensorData {
-  id: number;
   memoryOffset: number;
   shape: number[];
-  dtype: DataType;
-  refCount: number;
 }
 
-/**
- * The parts of `BackendWasm` that the kernels use. `dataIdNextNumber` is private in the class
- * typings; views need fresh ids from the same counter so that they never collide with tensors.
- */
+/** The parts of `BackendWasm` that the kernels use. */
 export interface WasmBackend {
   wasm: WasmModule;
-  dataIdMap: {
-    get(dataId: object): TensorData;
-    set(dataId: object, value: TensorData): void;
-    delete(dataId: object): boolean;
-    has(dataId: object): boolean;
-  };
-  dataIdNextNumber: number;
+  dataIdMap: { get(dataId: object): TensorData };
   makeOutput(shape: number[], dtype: DataType): TensorInfo;
   disposeData(dataId: object, force?: boolean): boolean;
   incRef(dataId: object): void;
@@ -49,13 +32,7 @@ export interface WasmBackend {
 /** Checks that `backend` is the WASM backend and exposes what the kernels rely on. */
 export function asWasmBackend(backend: unknown, kernelName: string): WasmBackend {
   const b = backend as Partial<WasmBackend> | null;
-  if (
-    b == null ||
-    b.wasm == null ||
-    b.dataIdMap == null ||
-    typeof b.dataIdNextNumber !== 'number' ||
-    typeof b.makeOutput !== 'function'
-  ) {
+  if (b == null || b.wasm == null || b.dataIdMap == null || typeof b.makeOutput !== 'function') {
     const received = backend == null ? String(backend) : (backend.constructor?.name ?? typeof backend);
     throw new Error(`Expected the 'wasm' backend (BackendWasm) for ${kernelName} but received ${received}`);
   }
@@ -102,29 +79,6 @@ export function withShape(t: TensorInfo, shape: number[]): TensorInfo {
 export function setStoredShape(backend: WasmBackend, t: TensorInfo, shape: number[]): TensorInfo {
   backend.dataIdMap.get(t.dataId).shape = shape;
   return withShape(t, shape);
-}
-
-/**
- * A tensor that aliases `size(shape)` floats of `base` starting at element `offset`, without
- * copying. It gets its own id, so XNNPACK operators cached on it die with it. Must be released
- * with `dropView`, never with `disposeData` (that would free memory it does not own).
- */
-export function view(backend: WasmBackend, base: TensorInfo, offset: number, shape: number[]): TensorInfo {
-  const baseData = backend.dataIdMap.get(base.dataId);
-  const id = backend.dataIdNextNumber++;
-  const dataId = { id };
-  const memoryOffset = baseData.memoryOffset + offset * 4;
-  const size = shape.reduce((a, b) => a * b, 1);
-  backend.dataIdMap.set(dataId, { id, memoryOffset, shape, dtype: 'float32', refCount: 1 });
-  backend.wasm.tfjs.registerTensor(id, size, memoryOffset);
-  return { dataId, shape, dtype: 'float32' };
-}
-
-export function dropView(backend: WasmBackend, v: TensorInfo): void {
-  const data = backend.dataIdMap.get(v.dataId);
-  // Kernels may have taken extra references (Reshape does) and released them; the view owns one.
-  backend.wasm.tfjs.disposeData(data.id);
-  backend.dataIdMap.delete(v.dataId);
 }
 
 /** Runs the kernel currently registered on 'wasm' under `name`. */

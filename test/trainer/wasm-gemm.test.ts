@@ -85,9 +85,9 @@ describe.each(variants())('GEMM ($name)', ({ kernels, heap }) => {
 
   test.each([
     { x: [2, 5, 6, 4], k: [3, 3], s: [1, 1], p: [1, 1] },
-    { x: [1, 7, 7, 1], k: [3, 3], s: [1, 1], p: [1, 1] },
+    { x: [1, 7, 7, 8], k: [3, 3], s: [1, 1], p: [1, 1] },
     { x: [3, 6, 5, 8], k: [2, 3], s: [2, 1], p: [0, 1] },
-    { x: [2, 9, 9, 3], k: [5, 5], s: [2, 2], p: [2, 2] },
+    { x: [2, 9, 9, 12], k: [5, 5], s: [2, 2], p: [2, 2] },
     { x: [1, 4, 4, 4], k: [1, 1], s: [1, 1], p: [0, 0] },
   ])('im2col into packed A: x $x, kernel $k, strides $s, pads $p', ({ x, k, s, p }) => {
     const [nb, h, w, ci] = x;
@@ -135,7 +135,6 @@ describe.each(variants())('GEMM ($name)', ({ kernels, heap }) => {
       }
       expect(mismatches).toBe(0);
     }
-    if (ci % 4 !== 0) return;
     const rows = nb * oh;
     for (const [g0, g1] of [
       [0, rows],
@@ -171,7 +170,7 @@ describe('the assembler', () => {
           'f32.store',
           ['local.get', '$a'],
           4,
-          ['f32.mul', ['f32.load', ['local.get', '$a'], 0], ['f32.const', 3]],
+          ['f32.add', ['f32.load', ['local.get', '$a'], 0], ['f32.const', 3]],
         ],
       ]),
     ]);
