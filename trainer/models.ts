@@ -9,7 +9,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 
-export const ARCHS = ['softmax', 'mlp', 'lenet5', 'cnn', 'dlnet'] as const;
+export const ARCHS = ['softmax', 'mlp', 'lenet5', 'cnn', 'dlnet', 'dlnet2'] as const;
 export type Arch = (typeof ARCHS)[number];
 export const DEFAULT_ARCH: Arch = 'dlnet';
 
@@ -29,6 +29,9 @@ export const ARCH_DESCRIPTIONS: Record<Arch, string> = {
   cnn: "the seeds' CNN: conv32-pool-conv64-pool-dense128-10 (3x3, same padding)",
   dlnet:
     'digitlens default: conv5x5/32-pool, conv3x3/64-pool, conv3x3/128-pool, dense128-dropout-10 (ReLU, same padding)',
+  dlnet2:
+    'dlnet with two convolutions per stage and batch norm: conv5x5/32, conv3x3/32-BN-pool, ' +
+    '(conv3x3/64-BN)x2-pool, (conv3x3/128-BN)x2-pool, dense128-dropout-10 (ReLU, same padding)',
 };
 
 function isArch(value: string): value is Arch {
@@ -108,6 +111,31 @@ export function createModel(arch: Arch, options: Partial<ModelOptions> = {}): tf
       model.add(tfl.layers.dropout({ rate: opts.dropout }));
       model.add(tfl.layers.dense({ units: 10, activation: 'softmax', kernelInitializer: glorot() }));
       break;
+    case 'dlnet2': {
+      // Why: in a GPU study of our augmentation mix (see the README), capacity and batch norm were
+      // what moved test accuracy (dlnet trained 100 epochs: 99.27% clean; this net, 45 epochs:
+      // 99.4-99.6%, and ~1 point more on transposed digits). ~59 MFLOP and 0.44 M parameters
+      // (1.75 MB). The stem keeps its bias and ReLU: a batch-normalised first layer would make
+      // tfjs compute the gradient of the input image, which nothing uses.
+      const convBn = (filters: number) => {
+        model.add(conv(filters, 3, { useBias: false }));
+        model.add(tfl.layers.batchNormalization({ axis: 3 }));
+        model.add(tfl.layers.reLU());
+      };
+      model.add(conv(32, 5, { activation: 'relu', ...input }));
+      convBn(32);
+      model.add(tfl.layers.maxPooling2d({ poolSize: 2 }));
+      for (const filters of [64, 128]) {
+        convBn(filters);
+        convBn(filters);
+        model.add(tfl.layers.maxPooling2d({ poolSize: 2 }));
+      }
+      model.add(tfl.layers.flatten());
+      model.add(tfl.layers.dense({ units: 128, activation: 'relu', kernelInitializer: init() }));
+      model.add(tfl.layers.dropout({ rate: opts.dropout }));
+      model.add(tfl.layers.dense({ units: 10, activation: 'softmax', kernelInitializer: glorot() }));
+      break;
+    }
   }
   return model;
 }

@@ -177,6 +177,22 @@ export function makeConv2D(stock: KernelFunc, columns = CONV_CHUNK_COLUMNS): Ker
   };
 }
 
+/**
+ * Wraps the stock FusedConv2D: the calls that are a plain convolution (no bias, linear activation:
+ * a convolution followed by batch normalisation, which tfjs-layers fuses even while training) run
+ * on the GEMM like Conv2D; the rest stay on XNNPACK.
+ */
+export function makeFusedConv2D(stock: KernelFunc, columns = CONV_CHUNK_COLUMNS): KernelFunc {
+  return (args) => {
+    const { x, filter, bias } = args.inputs as { x: TensorInfo; filter: TensorInfo; bias?: TensorInfo };
+    const attrs = args.attrs ?? {};
+    const linear = attrs.activation == null || attrs.activation === 'linear';
+    if (bias != null || !linear || !isPlainConv(attrs, x, filter)) return stock(args);
+    const backend = asWasmBackend(args.backend, 'FusedConv2D');
+    return convForward(backend, x, filter, convInfoOf(x.shape, filter.shape, attrs), columns);
+  };
+}
+
 /** Output pixel range [lo, hi) of one row whose input column ox*sw + kx - pl lies inside [0, w). */
 function validRange(
   outSize: number,

@@ -12,6 +12,9 @@
  *   - XNNPACK's products (Conv2D, plain BatchMatMul) have no fused multiply-add in WASM SIMD and
  *     re-pack weights that change every step: the project's GEMM (`wasm-gemm.ts`) runs them at
  *     about twice the rate.
+ *   - FusedConv2D (how tfjs-layers runs a bias-free, linear convolution before batch norm) is
+ *     XNNPACK too; FusedBatchNorm's gradient (tfjs-core's, for every backend) tiles a tensor the
+ *     size of its input, and WASM's Tile is a scalar loop: `batchnorm-grad.ts` broadcasts instead.
  * Everything else a conv-BN-ReLU-pool-dense-dropout-softmax net trained with Adam needs
  * (FusedBatchNorm, Softmax, the element-wise ops) is registered, correct and not a bottleneck.
  *
@@ -31,7 +34,13 @@ import {
   type KernelFunc,
 } from '@tensorflow/tfjs-core';
 
-import { conv2DBackpropFilter, conv2DBackpropInput, makeConv2D } from './wasm-kernels-conv.ts';
+import { registerBatchNormGradient, unregisterBatchNormGradient } from './batchnorm-grad.ts';
+import {
+  conv2DBackpropFilter,
+  conv2DBackpropInput,
+  makeConv2D,
+  makeFusedConv2D,
+} from './wasm-kernels-conv.ts';
 import {
   depthwiseConv2dNativeBackpropFilter,
   depthwiseConv2dNativeBackpropInput,
@@ -43,6 +52,7 @@ import { makeSum } from './wasm-kernels-reduce.ts';
 /** Kernels this module registers on 'wasm', in registration order. */
 export const WASM_TRAINING_KERNEL_NAMES = [
   'Conv2D',
+  'FusedConv2D',
   'Conv2DBackpropFilter',
   'Conv2DBackpropInput',
   'DepthwiseConv2dNativeBackpropFilter',
@@ -76,6 +86,7 @@ function build(name: WasmTrainingKernelName, stock: KernelConfig | undefined): K
     case 'AvgPoolGrad':
       return avgPoolGrad;
     case 'Conv2D':
+    case 'FusedConv2D':
     case 'BatchMatMul':
     case '_FusedMatMul':
     case 'Sum': {
@@ -86,6 +97,7 @@ function build(name: WasmTrainingKernelName, stock: KernelConfig | undefined): K
       }
       if (name === 'Sum') return makeSum(stock.kernelFunc);
       if (name === 'Conv2D') return makeConv2D(stock.kernelFunc);
+      if (name === 'FusedConv2D') return makeFusedConv2D(stock.kernelFunc);
       return name === 'BatchMatMul' ? makeBatchMatMul(stock.kernelFunc) : makeFusedMatMul(stock.kernelFunc);
     }
   }
@@ -100,6 +112,7 @@ function isOurs(config: KernelConfig | undefined): boolean {
  * the backend is initialised (a replaced kernel's setup and dispose hooks are kept).
  */
 export function registerWasmTrainingKernels(): void {
+  registerBatchNormGradient();
   for (const name of WASM_TRAINING_KERNEL_NAMES) {
     const current = getKernel(name, 'wasm');
     if (isOurs(current)) continue;
@@ -118,6 +131,7 @@ export function registerWasmTrainingKernels(): void {
 
 /** Puts the stock kernels back (and removes the ones the stock backend lacks). For benchmarks. */
 export function unregisterWasmTrainingKernels(): void {
+  unregisterBatchNormGradient();
   for (const name of WASM_TRAINING_KERNEL_NAMES) {
     const current = getKernel(name, 'wasm');
     if (current == null || !isOurs(current)) continue;

@@ -45,7 +45,7 @@ describe('createModel', () => {
 
   test('rejects an unknown architecture with the valid names', () => {
     expect(() => checkArch('resnet')).toThrow(
-      /Expected one of softmax, mlp, lenet5, cnn, dlnet for --arch but received "resnet"/,
+      /Expected one of softmax, mlp, lenet5, cnn, dlnet, dlnet2 for --arch but received "resnet"/,
     );
   });
 });

@@ -4,7 +4,12 @@ import '@tensorflow/tfjs-backend-cpu';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 
-import { conv2DBackpropFilter, conv2DBackpropInput, makeConv2D } from '../../trainer/wasm-kernels-conv.ts';
+import {
+  conv2DBackpropFilter,
+  conv2DBackpropInput,
+  makeConv2D,
+  makeFusedConv2D,
+} from '../../trainer/wasm-kernels-conv.ts';
 import { createModel } from '../../trainer/models.ts';
 import { shardGradients } from '../../trainer/replicas.ts';
 import {
@@ -135,6 +140,34 @@ describe('Conv2D and its gradients match the cpu backend', () => {
   });
 
   test.each([
+    { name: 'no bias, linear (a convolution before batch norm)', bias: false, activation: 'linear' as const },
+    { name: 'bias and relu (stock XNNPACK)', bias: true, activation: 'relu' as const },
+  ])('fused convolution: $name', ({ bias, activation }) => {
+    const result = onBackends(() => {
+      const conv = (x: tf.Tensor, filter: tf.Tensor, b?: tf.Tensor) =>
+        tf.fused.conv2d({
+          x: x as tf.Tensor4D,
+          filter: filter as tf.Tensor4D,
+          strides: 1,
+          pad: 'same',
+          bias: b,
+          activation,
+        });
+      const inputs = [
+        uniform([2, 6, 5, 8], 1),
+        uniform([3, 3, 8, 12], 2),
+        ...(bias ? [uniform([12], 3)] : []),
+      ];
+      const grad = tf.grads((...xs: tf.Tensor[]) => {
+        const y = conv(xs[0], xs[1], xs[2]);
+        return tf.sum(tf.mul(y, uniform(y.shape, 4)));
+      });
+      return [conv(inputs[0], inputs[1], inputs[2]), ...grad(inputs)];
+    });
+    expectClose(result);
+  });
+
+  test.each([
     { name: 'stride 1', strides: 1 as const, pad: 'same' as const },
     { name: 'stride 2', strides: 2 as const, pad: 'valid' as const },
   ])('chunked products agree with one product ($name)', ({ strides, pad }) => {
@@ -157,6 +190,12 @@ describe('Conv2D and its gradients match the cpu backend', () => {
       return read(makeConv2D(noStock, columns)({ inputs: { x, filter }, backend, attrs }) as tf.TensorInfo);
     };
     const forwardWhole = forward(1 << 20);
+    const noStock = () => {
+      throw new Error('the stock FusedConv2D should not run');
+    };
+    const fusedAttrs = { ...attrs, activation: 'linear' };
+    const fused = makeFusedConv2D(noStock)({ inputs: { x, filter }, backend, attrs: fusedAttrs });
+    expect(read(fused as tf.TensorInfo)).toEqual(forwardWhole);
     for (const columns of [7, 20, 1 << 20]) {
       expect(relativeError(forward(columns), forwardWhole)).toBeLessThan(1e-6);
       const chunked = read(conv2DBackpropFilter({ inputs: { x, dy }, backend, attrs }, columns));
@@ -429,28 +468,32 @@ describe('training a small CNN with Adam', () => {
     );
   });
 
-  test('gives the default model the same gradients on wasm as on cpu for shards of 1 and 3 digits', async () => {
-    // Data-parallel training on many cores splits a batch into shards this small; on one digit the
-    // dense layers' weight gradients once came out NaN on wasm (a cached XNNPACK operator reused).
-    const grads = async (backend: Backend, n: number) => {
-      tf.setBackend(backend);
-      const model = createModel('dlnet', { seed: 3, dropout: 0 });
-      const x = Float32Array.from({ length: n * 784 }, (_, i) => ((i * 2654435761) % 1000) / 1000);
-      const y = new Float32Array(n * 10);
-      for (let b = 0; b < n; b++) y[b * 10 + ((b * 3) % 10)] = 1;
-      const out = await shardGradients(model, x, y, n);
-      model.dispose();
-      return out.grads;
-    };
-    for (const n of [1, 3]) {
-      const cpu = await grads('cpu', n);
-      const wasm = await grads('wasm', n);
-      wasm.forEach((g, i) => {
-        expect(g.some(Number.isNaN), `n ${n}, weight ${i}: NaN`).toBe(false);
-        expect(relativeError(g, cpu[i]), `n ${n}, weight ${i}`).toBeLessThan(1e-3);
-      });
-    }
-  });
+  test.each([{ arch: 'dlnet' as const }, { arch: 'dlnet2' as const }])(
+    'gives $arch the same gradients on wasm as on cpu for shards of 1 and 3 digits',
+    async ({ arch }) => {
+      // Data-parallel training on many cores splits a batch into shards this small; on one digit the
+      // dense layers' weight gradients once came out NaN on wasm (a cached XNNPACK operator reused).
+      // dlnet2 adds batch norm (fused bias-free convolutions, FusedBatchNorm's gradient).
+      const grads = async (backend: Backend, n: number) => {
+        tf.setBackend(backend);
+        const model = createModel(arch, { seed: 3, dropout: 0 });
+        const x = Float32Array.from({ length: n * 784 }, (_, i) => ((i * 2654435761) % 1000) / 1000);
+        const y = new Float32Array(n * 10);
+        for (let b = 0; b < n; b++) y[b * 10 + ((b * 3) % 10)] = 1;
+        const out = await shardGradients(model, x, y, n);
+        model.dispose();
+        return out.grads;
+      };
+      for (const n of [1, 3]) {
+        const cpu = await grads('cpu', n);
+        const wasm = await grads('wasm', n);
+        wasm.forEach((g, i) => {
+          expect(g.some(Number.isNaN), `n ${n}, weight ${i}: NaN`).toBe(false);
+          expect(relativeError(g, cpu[i]), `n ${n}, weight ${i}`).toBeLessThan(1e-3);
+        });
+      }
+    },
+  );
 
   test('leaks no tensors and no wasm memory over repeated steps', async () => {
     tf.setBackend('wasm');
