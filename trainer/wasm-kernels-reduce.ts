@@ -1,8 +1,9 @@
 /**
- * Sum over leading axes for the WASM backend: the bias gradient of every conv and dense layer
- * (dy [N,H,W,C] summed over N,H,W). The stock Sum only reduces innermost axes, so it transposes the
- * whole of dy first (8-11 ms per conv layer of the seeds' CNN at batch 64); one pass adding rows
- * into per-channel float64 accumulators needs no copy. Every other reduction goes to the stock kernel.
+ * Sum and mean over leading axes for the WASM backend: the bias gradient of every conv and dense
+ * layer (dy [N,H,W,C] summed over N,H,W), and batch norm's per-channel statistics. The stock Sum
+ * and Mean only reduce innermost axes, so they transpose the whole input first (8-11 ms per conv
+ * layer of the seeds' CNN at batch 64); one pass adding rows into per-channel float64
+ * accumulators needs no copy. Every other reduction goes to the stock kernel.
  */
 import { util, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs-core';
 
@@ -18,14 +19,15 @@ function leadingAxesSplit(shape: number[], axisAttr: unknown): number {
   return sizeOf(shape.slice(axes.length));
 }
 
-export function makeSum(stock: KernelFunc): KernelFunc {
+/** The stock Sum or Mean, with reductions over leading axes done here. */
+export function makeLeadingReduce(stock: KernelFunc, kind: 'Sum' | 'Mean'): KernelFunc {
   return (args) => {
     const { x } = args.inputs as { x: TensorInfo };
     if (x.dtype !== 'float32' || sizeOf(x.shape) === 0) return stock(args);
     const axis = args.attrs?.axis;
     const inner = leadingAxesSplit(x.shape, axis);
     if (inner < 0) return stock(args);
-    const backend = asWasmBackend(args.backend, 'Sum');
+    const backend = asWasmBackend(args.backend, kind);
     const nAxes = util.parseAxisParam(axis as number | number[], x.shape).length;
     const keptShape = x.shape.slice(nAxes);
     const outShape = args.attrs?.keepDims
@@ -46,6 +48,7 @@ export function makeSum(stock: KernelFunc): KernelFunc {
     for (; r < rows; r++, p += inner) {
       for (let k = 0; k < inner; k++) acc[k] += heap[p + k];
     }
+    if (kind === 'Mean') for (let k = 0; k < inner; k++) acc[k] /= rows;
     const out = alloc(backend, outShape);
     heapF32(backend).set(acc, f32Index(backend, out));
     return out;

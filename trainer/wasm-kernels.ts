@@ -8,7 +8,10 @@
  *   - BatchMatMul / _FusedMatMul with transposeA/transposeB (what dense-layer backprop asks for) or
  *     with batch > 1 bypass XNNPACK for a scalar loop (10-20x slower);
  *   - MaxPoolGrad and AvgPoolGrad are scalar loops over every input pixel and window tap;
- *   - Sum over leading axes (every bias gradient) transposes its whole input first;
+ *   - Sum and Mean over leading axes (every bias gradient, batch norm's statistics) transpose
+ *     their whole input first;
+ *   - Identity (the engine's clone of every tensor a gradient keeps) and float32-to-float32 Cast copy
+ *     their input;
  *   - XNNPACK's products (Conv2D, plain BatchMatMul) have no fused multiply-add in WASM SIMD and
  *     re-pack weights that change every step: the project's GEMM (`wasm-gemm.ts`) runs them at
  *     about twice the rate.
@@ -35,6 +38,7 @@ import {
 } from '@tensorflow/tfjs-core';
 
 import { registerBatchNormGradient, unregisterBatchNormGradient } from './batchnorm-grad.ts';
+import { makeCast, makeIdentity } from './wasm-kernels-alias.ts';
 import {
   conv2DBackpropFilter,
   conv2DBackpropInput,
@@ -47,7 +51,7 @@ import {
 } from './wasm-kernels-depthwise.ts';
 import { makeBatchMatMul, makeFusedMatMul } from './wasm-kernels-matmul.ts';
 import { avgPoolGrad, maxPoolGrad } from './wasm-kernels-pool.ts';
-import { makeSum } from './wasm-kernels-reduce.ts';
+import { makeLeadingReduce } from './wasm-kernels-reduce.ts';
 
 /** Kernels this module registers on 'wasm', in registration order. */
 export const WASM_TRAINING_KERNEL_NAMES = [
@@ -62,6 +66,9 @@ export const WASM_TRAINING_KERNEL_NAMES = [
   'MaxPoolGrad',
   'AvgPoolGrad',
   'Sum',
+  'Mean',
+  'Identity',
+  'Cast',
 ] as const;
 
 export type WasmTrainingKernelName = (typeof WASM_TRAINING_KERNEL_NAMES)[number];
@@ -71,7 +78,28 @@ const REPLACED = Symbol.for('digitlens.wasmTrainingKernel.replaced');
 
 type TaggedKernelFunc = KernelFunc & { [REPLACED]?: KernelConfig | null };
 
+/** Kernels that wrap the stock one, which keeps the calls they do not handle. */
+const WRAPPERS: Partial<Record<WasmTrainingKernelName, (stock: KernelFunc) => KernelFunc>> = {
+  Conv2D: (stock) => makeConv2D(stock),
+  FusedConv2D: (stock) => makeFusedConv2D(stock),
+  BatchMatMul: makeBatchMatMul,
+  _FusedMatMul: makeFusedMatMul,
+  Sum: (stock) => makeLeadingReduce(stock, 'Sum'),
+  Mean: (stock) => makeLeadingReduce(stock, 'Mean'),
+  Identity: makeIdentity,
+  Cast: makeCast,
+};
+
 function build(name: WasmTrainingKernelName, stock: KernelConfig | undefined): KernelFunc {
+  const wrap = WRAPPERS[name];
+  if (wrap != null) {
+    if (stock == null) {
+      throw new Error(
+        `Expected the stock ${name} kernel on 'wasm' (import '@tensorflow/tfjs-backend-wasm') but found none`,
+      );
+    }
+    return wrap(stock.kernelFunc);
+  }
   switch (name) {
     case 'Conv2DBackpropFilter':
       return (args) => conv2DBackpropFilter(args);
@@ -85,21 +113,8 @@ function build(name: WasmTrainingKernelName, stock: KernelConfig | undefined): K
       return maxPoolGrad;
     case 'AvgPoolGrad':
       return avgPoolGrad;
-    case 'Conv2D':
-    case 'FusedConv2D':
-    case 'BatchMatMul':
-    case '_FusedMatMul':
-    case 'Sum': {
-      if (stock == null) {
-        throw new Error(
-          `Expected the stock ${name} kernel on 'wasm' (import '@tensorflow/tfjs-backend-wasm') but found none`,
-        );
-      }
-      if (name === 'Sum') return makeSum(stock.kernelFunc);
-      if (name === 'Conv2D') return makeConv2D(stock.kernelFunc);
-      if (name === 'FusedConv2D') return makeFusedConv2D(stock.kernelFunc);
-      return name === 'BatchMatMul' ? makeBatchMatMul(stock.kernelFunc) : makeFusedMatMul(stock.kernelFunc);
-    }
+    default:
+      throw new Error(`Expected a training kernel name but received ${JSON.stringify(name)}`);
   }
 }
 

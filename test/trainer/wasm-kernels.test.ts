@@ -330,14 +330,35 @@ describe('other training kernels match the cpu backend', () => {
     { name: 'innermost axis (stock kernel)', x: [4, 5, 6], axis: -1, keepDims: false },
     { name: 'non-leading axes (stock kernel)', x: [4, 5, 6], axis: [0, 2], keepDims: false },
     { name: 'all axes (stock kernel)', x: [3, 4], axis: [0, 1], keepDims: false },
-  ])('sum: $name', ({ x, axis, keepDims }) => {
-    const result = onBackends(() => [tf.sum(uniform(x, 7), axis, keepDims)]);
-    expectClose(result);
-    const wasmShape = tf.tidy(() => tf.sum(uniform(x, 7), axis, keepDims).shape);
-    tf.setBackend('cpu');
-    const cpuShape = tf.tidy(() => tf.sum(uniform(x, 7), axis, keepDims).shape);
+  ])('sum and mean: $name', ({ x, axis, keepDims }) => {
+    for (const reduce of [tf.sum, tf.mean]) {
+      const result = onBackends(() => [reduce(uniform(x, 7), axis, keepDims)]);
+      expectClose(result);
+      const wasmShape = tf.tidy(() => reduce(uniform(x, 7), axis, keepDims).shape);
+      tf.setBackend('cpu');
+      const cpuShape = tf.tidy(() => reduce(uniform(x, 7), axis, keepDims).shape);
+      tf.setBackend('wasm');
+      expect(wasmShape).toEqual(cpuShape);
+    }
+  });
+});
+
+describe('Identity and same-type Cast', () => {
+  test('share the data of their input, which stays readable after the input is disposed', () => {
     tf.setBackend('wasm');
-    expect(wasmShape).toEqual(cpuShape);
+    const backend = wasmBackend();
+    const x = uniform([3, 4], 1);
+    const values = Array.from(x.dataSync());
+    const ids = backend.numDataIds();
+    const copies = [tf.clone(x), tf.cast(x, 'float32')];
+    expect(backend.numDataIds()).toBe(ids);
+    x.dispose();
+    for (const copy of copies) expect(Array.from(copy.dataSync())).toEqual(values);
+    const ints = tf.cast(copies[0], 'int32');
+    expect(ints.dtype).toBe('int32');
+    expect(Array.from(ints.dataSync())).toEqual(values.map((v) => Math.trunc(v) || 0));
+    tf.dispose([...copies, ints]);
+    expect(backend.numDataIds()).toBe(ids - 1);
   });
 });
 
