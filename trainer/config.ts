@@ -6,6 +6,7 @@
 import { defaultAugmentOptions, type AugmentOptions } from '../preprocess/augment.ts';
 import { DEFAULT_ARCH, type Arch } from './models.ts';
 import type { BackendChoice } from './backend-ladder.ts';
+import type { Views } from './views.ts';
 
 export const AUGMENT_PRESETS = ['none', 'light', 'default'] as const;
 export type AugmentPreset = (typeof AUGMENT_PRESETS)[number];
@@ -102,6 +103,11 @@ export interface TrainConfig {
    * -> 99.42%, transposed 96.80 -> 97.37%, eval mean up 0.5 pt). null skips it.
    */
   finish: FinishStage | null;
+  /**
+   * Views the saved model averages at test time: 1 (the network alone) or 5 (the digit and its
+   * one-pixel shifts; see `views.ts`). Training and validation always use the network alone.
+   */
+  views: Views;
 }
 
 export const defaultTrainConfig: TrainConfig = {
@@ -125,6 +131,7 @@ export const defaultTrainConfig: TrainConfig = {
   resume: false,
   init: null,
   finish: DEFAULT_FINISH,
+  views: 1,
 };
 
 /** Learning rate at a fractional epoch: linear warm-up, then cosine decay towards zero. */

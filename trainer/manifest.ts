@@ -66,7 +66,9 @@ export async function writeManifest(config: TrainConfig, result: TrainResult): P
   const manifest: ModelManifest = {
     name: config.name,
     arch: config.arch,
-    description: ARCH_DESCRIPTIONS[config.arch],
+    description:
+      ARCH_DESCRIPTIONS[config.arch] +
+      (config.views > 1 ? `; averages ${config.views} views (the digit and its one-pixel shifts)` : ''),
     params: result.params,
     sizeBytes: bytes,
     created: new Date().toISOString(),

@@ -125,7 +125,11 @@ img{max-width:100%;border:1px solid #eee;margin:0.5em 0}</style></head>
 <table>${rows.map(([k, v]) => `<tr><th>${k}</th><td>${escapeXml(v)}</td></tr>`).join('')}</table>
 <h2>Per-class test accuracy</h2><table><tr>${perClass}</tr></table>
 ${robustness}
-<h2>Training curves</h2><img src="curves.png" alt="training and validation accuracy and loss per epoch">
+${
+  manifest.training.epochs > 0
+    ? '<h2>Training curves</h2><img src="curves.png" alt="training and validation accuracy and loss per epoch">'
+    : `<p>No training in this run: the weights are those of ${escapeXml(manifest.config.init ?? 'the model')}, whose report has the curves.</p>`
+}
 <h2>Confusion matrix</h2><img src="confusion.png" alt="confusion matrix of the test set">
 <h2>Misclassified test digits</h2><img src="misclassified.png" alt="grid of misclassified test digits">
 </body></html>
@@ -141,23 +145,31 @@ export async function writeReport(
   const dir = join(result.dir, REPORT_DIR);
   const { epochs, finish } = manifest.config;
   const finishing = finish && result.history.some((h) => h.epoch > epochs);
-  const curves = await renderChart(
-    curvesSpec(
-      result.history,
-      `Training curves: ${manifest.name} (${manifest.arch})`,
-      finishing
-        ? `epochs ${epochs + 1}-${epochs + finish.epochs}: finishing stage (augment ${finish.augment}, from the best weights)`
-        : undefined,
-    ),
-  );
+  // A re-export (--epochs 0 --finish-epochs 0) has no epochs to draw.
+  const curves =
+    result.history.length > 0
+      ? await renderChart(
+          curvesSpec(
+            result.history,
+            `Training curves: ${manifest.name} (${manifest.arch})`,
+            finishing
+              ? `epochs ${epochs + 1}-${epochs + finish.epochs}: finishing stage (augment ${finish.augment}, from the best weights)`
+              : undefined,
+          ),
+        )
+      : null;
   const confusion = await renderChart(
     confusionSpec(manifest.metrics.confusion, `Confusion matrix: ${manifest.name}`),
   );
   const gridSvg = await misclassifiedGridSvg(test, misclassified(result.test, test.labels));
   const gridPng = await sharp(Buffer.from(gridSvg)).png().toBuffer();
   await Promise.all([
-    writeFileAtomic(join(dir, 'curves.svg'), curves.svg),
-    writeFileAtomic(join(dir, 'curves.png'), curves.png),
+    ...(curves
+      ? [
+          writeFileAtomic(join(dir, 'curves.svg'), curves.svg),
+          writeFileAtomic(join(dir, 'curves.png'), curves.png),
+        ]
+      : []),
     writeFileAtomic(join(dir, 'confusion.svg'), confusion.svg),
     writeFileAtomic(join(dir, 'confusion.png'), confusion.png),
     writeFileAtomic(join(dir, 'misclassified.svg'), gridSvg),

@@ -11,6 +11,7 @@ import { runEval, storeRobustness } from './eval-cli.ts';
 import { readManifest, writeManifest } from './manifest.ts';
 import { ARCHS } from './models.ts';
 import { writeReport } from './report.ts';
+import { VIEW_CHOICES, type Views } from './views.ts';
 import { finishRun, train } from './train.ts';
 
 /** Test digits per severity for the robustness summary stored in the manifest. */
@@ -40,6 +41,9 @@ misclassified digits, index.html).
   --init DIR           start from the weights of the model in DIR (same arch): fine-tuning
   --finish-epochs N    epochs of the last stage: lighter augmentation, lower rate, from the best
                        weights so far (default ${DEFAULT_FINISH.epochs}; 0 skips it)
+  --views N            ${VIEW_CHOICES.join(' | ')}: views the saved model averages, the digit and its one-pixel
+                       shifts (default ${defaultTrainConfig.views}). --init DIR --epochs 0 --finish-epochs 0
+                       re-exports a trained model with other views, without training
   --help
 `;
 
@@ -65,6 +69,7 @@ export function parseTrainArgs(argv: string[]): TrainConfig | 'help' {
       resume: { type: 'boolean' },
       init: { type: 'string' },
       'finish-epochs': { type: 'string' },
+      views: { type: 'string' },
       help: { type: 'boolean' },
     },
   });
@@ -77,7 +82,7 @@ export function parseTrainArgs(argv: string[]): TrainConfig | 'help' {
   const c = { ...defaultTrainConfig, name, out: values.out ?? `models/${name}` };
   c.arch = choiceFlag(values.arch, '--arch', ARCHS) ?? c.arch;
   c.augment = choiceFlag(values.augment, '--augment', AUGMENT_PRESETS) ?? c.augment;
-  c.epochs = intFlag(values.epochs, '--epochs', 1, 1000) ?? c.epochs;
+  c.epochs = intFlag(values.epochs, '--epochs', 0, 1000) ?? c.epochs;
   c.batchSize = intFlag(values['batch-size'], '--batch-size', 1, 4096) ?? c.batchSize;
   c.learningRate = numberFlag(values.lr, '--lr', 1e-6, 1) ?? c.learningRate;
   c.limit = intFlag(values.limit, '--limit', 1) ?? c.limit;
@@ -91,6 +96,16 @@ export function parseTrainArgs(argv: string[]): TrainConfig | 'help' {
   const finishEpochs = intFlag(values['finish-epochs'], '--finish-epochs', 0, 1000);
   if (finishEpochs !== undefined)
     c.finish = finishEpochs === 0 ? null : { ...DEFAULT_FINISH, epochs: finishEpochs };
+  const views = intFlag(values.views, '--views', 1, 5);
+  if (views !== undefined) {
+    if (!(VIEW_CHOICES as readonly number[]).includes(views))
+      throw new UsageError(`Expected one of ${VIEW_CHOICES.join(', ')} for --views but received ${views}`);
+    c.views = views as Views;
+  }
+  if (c.epochs === 0 && c.init === null)
+    throw new UsageError(
+      'Expected --init DIR with --epochs 0 (nothing to train from) but received no --init',
+    );
   return c;
 }
 

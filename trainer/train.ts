@@ -18,6 +18,7 @@ import { score, type Scores } from './metrics.ts';
 import { countParams, createModel, predictProbabilitiesAsync } from './models.ts';
 import { loadModel, saveModel } from './model-io.ts';
 import { ProgressReporter } from './progress.ts';
+import { withViews } from './views.ts';
 
 export interface EpochRecord {
   epoch: number;
@@ -225,8 +226,9 @@ export async function train(config: TrainConfig, hooks: TrainHooks): Promise<Tra
       }
       const stage = stages.finish && epoch >= config.epochs ? stages.finish : stages.main;
       if (finish && epoch === config.epochs) {
-        // Start of the finishing stage (also on a resume right after the main stage's last epoch).
-        await copyWeightsFrom(dir, model, config.arch);
+        // Start of the finishing stage (also on a resume right after the main stage's last epoch);
+        // with --epochs 0 the model holds the --init weights already.
+        if (state.bestEpoch > 0) await copyWeightsFrom(dir, model, config.arch);
         optimizer.dispose();
         optimizer = tf.train.adam(finish.learningRate);
         state.bestValAccuracy = -1;
@@ -305,15 +307,24 @@ export async function train(config: TrainConfig, hooks: TrainHooks): Promise<Tra
     await replicas.close();
   }
 
-  // Score the best epoch's weights, not the last ones.
+  // --epochs 0 --finish-epochs 0: nothing trained, the --init weights are the result.
+  if (state.bestEpoch < 0) await saveModel(model, dir);
+  // Score the best epoch's weights, not the last ones, read through the test-time views.
   model.dispose();
   optimizer.dispose();
-  const best = await loadModel(dir);
+  const network = await loadModel(dir);
+  const best = withViews(network, config.views);
+  if (best !== network) {
+    await saveModel(best, dir);
+    say(`views: the saved model averages ${config.views} views of each digit (itself and one-pixel shifts)`);
+  }
   const test = score(await predictSet(best, splits.test), splits.test.labels);
   const transposed = score(await predictSet(best, splits.test, transpose28), splits.test.labels);
   say(
     `test: ${(test.accuracy * 100).toFixed(2)}% clean, ${(transposed.accuracy * 100).toFixed(2)}% transposed ` +
-      `(best epoch ${state.bestEpoch}, ${state.trainSeconds.toFixed(0)} s of training)`,
+      (state.bestEpoch > 0
+        ? `(best epoch ${state.bestEpoch}, ${state.trainSeconds.toFixed(0)} s of training)`
+        : `(no training: the weights of ${config.init})`),
   );
   return {
     dir,

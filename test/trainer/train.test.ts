@@ -2,6 +2,7 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
+import type * as tfl from '@tensorflow/tfjs-layers';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import {
   defaultTrainConfig,
@@ -11,10 +12,11 @@ import {
   type TrainConfig,
 } from '../../trainer/config.ts';
 import { writeManifest, readManifest } from '../../trainer/manifest.ts';
-import { sha256 } from '../../trainer/model-io.ts';
+import { loadModel, sha256 } from '../../trainer/model-io.ts';
 import { writeReport } from '../../trainer/report.ts';
 import { CHECKPOINT_FILE, LOG_FILE, train, type EpochRecord } from '../../trainer/train.ts';
 import { parseTrainArgs } from '../../trainer/train-cli.ts';
+import { networkOf, viewsOf } from '../../trainer/views.ts';
 
 let root: string;
 beforeAll(async () => {
@@ -121,6 +123,26 @@ describe('train on a slice', () => {
     );
   });
 
+  test('--init DIR --epochs 0 re-exports a trained model with five views, without training', async () => {
+    const trained = join(root, 'to-view');
+    const small = { epochs: 1, limit: 300, testLimit: 200, validation: 200 };
+    const source = await train(slice(trained, small), quiet);
+    const out = join(root, 'viewed');
+    const config = slice(out, { ...small, epochs: 0, init: trained, views: 5 });
+    const result = await train(config, quiet);
+    expect(result.history).toEqual([]);
+    expect(viewsOf(result.model)).toBe(5);
+    const weights = (m: tfl.LayersModel) => m.getWeights().map((w) => Array.from(w.dataSync()));
+    expect(weights(networkOf(result.model))).toEqual(weights(source.model));
+    expect(viewsOf(await loadModel(out))).toBe(5);
+    const manifest = await writeManifest(config, result);
+    expect(manifest.description).toMatch(/averages 5 views/);
+    await writeReport(result, manifest, result.testSet);
+    expect(await readFile(join(out, 'report', 'index.html'), 'utf8')).toMatch(/No training in this run/);
+    source.model.dispose();
+    result.model.dispose();
+  });
+
   test('no tensors leak across training', async () => {
     const finish = { epochs: 1, augment: 'light' as const, learningRate: 0.0003 };
     const config = slice(join(root, 'leak'), {
@@ -149,7 +171,12 @@ describe('config', () => {
 
   test.each([
     { argv: ['--arch', 'vgg'], message: /Expected one of .* for --arch but received "vgg"/ },
-    { argv: ['--epochs', '0'], message: /Expected an integer in \[1, 1000\] for --epochs but received "0"/ },
+    {
+      argv: ['--epochs', '1001'],
+      message: /Expected an integer in \[0, 1000\] for --epochs but received "1001"/,
+    },
+    { argv: ['--epochs', '0'], message: /Expected --init DIR with --epochs 0/ },
+    { argv: ['--views', '3'], message: /Expected one of 1, 5 for --views but received 3/ },
     { argv: ['--lr', 'fast'], message: /for --lr but received "fast"/ },
     { argv: ['--backend', 'tpu'], message: /for --backend but received "tpu"/ },
     { argv: ['--augment', 'heavy'], message: /for --augment but received "heavy"/ },
@@ -164,7 +191,8 @@ describe('config', () => {
     // The shipped model was made with exactly these defaults (where it was written and whether the run
     // was resumed do not change the model).
     const shipped = await readManifest('models/default');
-    const { out: _out, resume: _resume, ...made } = shipped.config;
+    // Manifests written before --views existed are of models that read one view.
+    const { out: _out, resume: _resume, ...made } = { ...shipped.config, views: shipped.config.views ?? 1 };
     const { out: _o, resume: _r, ...defaults } = defaultTrainConfig;
     expect(made).toEqual(defaults);
     expect(shipped.augmentOptions).toEqual(TRAIN_AUGMENT_OPTIONS);
