@@ -62,7 +62,6 @@ async function hashModelFiles(dir: string): Promise<{ files: Record<string, stri
 
 export async function writeManifest(config: TrainConfig, result: TrainResult): Promise<ModelManifest> {
   const { files, bytes } = await hashModelFiles(result.dir);
-  const best = result.history.find((h) => h.epoch === result.bestEpoch);
   const manifest: ModelManifest = {
     name: config.name,
     arch: config.arch,
@@ -89,7 +88,7 @@ export async function writeManifest(config: TrainConfig, result: TrainResult): P
       testAccuracy: result.test.accuracy,
       testCount: result.test.count,
       transposedAccuracy: result.transposed.accuracy,
-      validationAccuracy: best?.valAccuracy ?? 0,
+      validationAccuracy: result.validation.accuracy,
       perClassAccuracy: result.test.perClassAccuracy,
       confusion: result.test.confusion,
     },

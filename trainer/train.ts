@@ -40,6 +40,8 @@ export interface TrainResult {
   params: number;
   trainSeconds: number;
   test: Scores;
+  /** The saved model (views included) on the validation digits. */
+  validation: Scores;
   /** Test set transposed (the seeds' classic failure). */
   transposed: Scores;
   testSet: DigitSet;
@@ -318,6 +320,7 @@ export async function train(config: TrainConfig, hooks: TrainHooks): Promise<Tra
     await saveModel(best, dir);
     say(`views: the saved model averages ${config.views} views of each digit (itself and one-pixel shifts)`);
   }
+  const validation = score(await predictSet(best, splits.validation), splits.validation.labels);
   const test = score(await predictSet(best, splits.test), splits.test.labels);
   const transposed = score(await predictSet(best, splits.test, transpose28), splits.test.labels);
   say(
@@ -333,6 +336,7 @@ export async function train(config: TrainConfig, hooks: TrainHooks): Promise<Tra
     bestEpoch: state.bestEpoch,
     params,
     trainSeconds: state.trainSeconds,
+    validation,
     test,
     transposed,
     testSet: splits.test,

@@ -78,6 +78,9 @@ describe('train on a slice', () => {
     expect(files).toEqual(expect.arrayContaining(['model.json', 'manifest.json', LOG_FILE, 'report']));
     const onDisk = await readManifest(out);
     expect(onDisk.metrics.testAccuracy).toBe(result.test.accuracy);
+    // The saved model, scored again on validation, is the best epoch's.
+    const bestEpoch = result.history.find((h) => h.epoch === result.bestEpoch);
+    expect(onDisk.metrics.validationAccuracy).toBe(bestEpoch?.valAccuracy);
     expect(onDisk.metrics.confusion.flat().reduce((a, b) => a + b, 0)).toBe(1000);
     for (const [f, hash] of Object.entries(onDisk.files))
       expect(sha256(await readFile(join(out, f)))).toBe(hash);
@@ -131,6 +134,7 @@ describe('train on a slice', () => {
     const config = slice(out, { ...small, epochs: 0, init: trained, views: 5 });
     const result = await train(config, quiet);
     expect(result.history).toEqual([]);
+    expect(result.validation.count).toBe(200);
     expect(viewsOf(result.model)).toBe(5);
     const weights = (m: tfl.LayersModel) => m.getWeights().map((w) => Array.from(w.dataSync()));
     expect(weights(networkOf(result.model))).toEqual(weights(source.model));
