@@ -168,6 +168,56 @@ function kernelCases(): KernelCase[] {
       inputs: () => ({ x: r([BATCH, 24, 24, 64]) }),
       attrs: { axis: [0, 1, 2], keepDims: false },
     },
+    {
+      name: 'batch norm statistics: mean [64,28,28,32] over N,H,W',
+      kernel: 'Mean',
+      inputs: () => ({ x: r([BATCH, 28, 28, 32]) }),
+      attrs: { axis: [0, 1, 2], keepDims: true },
+    },
+    {
+      name: 'clone (Identity) [64,28,28,32]',
+      kernel: 'Identity',
+      inputs: () => ({ x: r([BATCH, 28, 28, 32]) }),
+      attrs: {},
+    },
+  ];
+}
+
+/**
+ * Batch norm's forward and backward pass as dlnet2 trains it ([64,28,28,32], per-channel statistics): tfjs-core's
+ * gradient with the stock kernels against `trainer/batchnorm-grad.ts` with the project's.
+ */
+function batchNormGradRows(opts: KernelBenchOptions): BenchRow[] {
+  const shape = [BATCH, 28, 28, 32];
+  const r = (dims: number[]) => tf.randomUniform(dims, -1, 1);
+  const time = () => {
+    const inputs = [r(shape), r([32]), tf.add(r([32]), 2), r([32]), r([32])];
+    const weight = r(shape);
+    const grads = tf.grads((x, mean, variance, scale, offset) =>
+      tf.sum(tf.mul(tf.batchNorm(x, mean, variance, offset, scale), weight)),
+    );
+    const times: number[] = [];
+    for (let i = 0; i < opts.warmup + opts.kernelRuns; i++) {
+      const t0 = performance.now();
+      tf.dispose(grads(inputs));
+      if (i >= opts.warmup) times.push(performance.now() - t0);
+    }
+    tf.dispose([...inputs, weight]);
+    return summary(times);
+  };
+  unregisterWasmTrainingKernels();
+  const stock = time();
+  registerWasmTrainingKernels();
+  const ours = time();
+  const name = `batch norm forward + backward [64,28,28,32]`;
+  return [
+    { name: `wasm stock: ${name}`, medianMs: stock.median, runs: opts.kernelRuns, note: `tile, ${load()}` },
+    {
+      name: `wasm digitlens: ${name}`,
+      medianMs: ours.median,
+      runs: opts.kernelRuns,
+      note: `broadcast: ${(stock.median / ours.median).toFixed(1)}x stock, ${load()}`,
+    },
   ];
 }
 
@@ -327,7 +377,7 @@ export async function runKernelBench(options: Partial<KernelBenchOptions> = {}):
       `Expected at least one run for kernelRuns and stepRuns but received ${opts.kernelRuns}, ${opts.stepRuns}`,
     );
   }
-  return [...(await kernelRows(opts)), ...(await trainingRows(opts))];
+  return [...(await kernelRows(opts)), ...batchNormGradRows(opts), ...(await trainingRows(opts))];
 }
 
 function formatRows(rows: BenchRow[]): string {
