@@ -60,6 +60,13 @@ export function createModel(arch: Arch, options: Partial<ModelOptions> = {}): tf
   const input = { inputShape: [28, 28, 1] };
   const conv = (filters: number, kernelSize: number, extra: object = {}) =>
     tfl.layers.conv2d({ filters, kernelSize, padding: 'same', kernelInitializer: init(), ...extra });
+  // dlnet's and dlnet2's classifier: flatten, dense 128, dropout, softmax.
+  const addHead = () => {
+    model.add(tfl.layers.flatten());
+    model.add(tfl.layers.dense({ units: 128, activation: 'relu', kernelInitializer: init() }));
+    model.add(tfl.layers.dropout({ rate: opts.dropout }));
+    model.add(tfl.layers.dense({ units: 10, activation: 'softmax', kernelInitializer: glorot() }));
+  };
   switch (arch) {
     case 'softmax':
       model.add(tfl.layers.flatten(input));
@@ -106,10 +113,7 @@ export function createModel(arch: Arch, options: Partial<ModelOptions> = {}): tf
       model.add(tfl.layers.maxPooling2d({ poolSize: 2 }));
       model.add(conv(128, 3, { activation: 'relu' }));
       model.add(tfl.layers.maxPooling2d({ poolSize: 2 }));
-      model.add(tfl.layers.flatten());
-      model.add(tfl.layers.dense({ units: 128, activation: 'relu', kernelInitializer: init() }));
-      model.add(tfl.layers.dropout({ rate: opts.dropout }));
-      model.add(tfl.layers.dense({ units: 10, activation: 'softmax', kernelInitializer: glorot() }));
+      addHead();
       break;
     case 'dlnet2': {
       // Why: in a GPU study of this trainer's recipe (a PyTorch replica; figures in the trainer
@@ -131,10 +135,7 @@ export function createModel(arch: Arch, options: Partial<ModelOptions> = {}): tf
         convBn(filters);
         model.add(tfl.layers.maxPooling2d({ poolSize: 2 }));
       }
-      model.add(tfl.layers.flatten());
-      model.add(tfl.layers.dense({ units: 128, activation: 'relu', kernelInitializer: init() }));
-      model.add(tfl.layers.dropout({ rate: opts.dropout }));
-      model.add(tfl.layers.dense({ units: 10, activation: 'softmax', kernelInitializer: glorot() }));
+      addHead();
       break;
     }
   }
