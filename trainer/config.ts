@@ -115,7 +115,7 @@ export const defaultTrainConfig: TrainConfig = {
   out: 'models/default',
   arch: DEFAULT_ARCH,
   augment: 'default',
-  epochs: 15,
+  epochs: 30,
   batchSize: 64,
   learningRate: 0.002,
   warmupEpochs: 1,

@@ -192,12 +192,20 @@ describe('config', () => {
 
   test('no flags reproduce the shipped default model config', async () => {
     expect(parseTrainArgs([])).toEqual(defaultTrainConfig);
-    // The shipped model was made with exactly these defaults (where it was written and whether the run
-    // was resumed do not change the model).
+    // The shipped model was made with exactly these defaults (its name, where it was written and
+    // whether the run was resumed do not change the model).
     const shipped = await readManifest('models/default');
     // Manifests written before --views existed are of models that read one view.
-    const { out: _out, resume: _resume, ...made } = { ...shipped.config, views: shipped.config.views ?? 1 };
-    const { out: _o, resume: _r, ...defaults } = defaultTrainConfig;
+    const {
+      name: _name,
+      out: _out,
+      resume: _resume,
+      ...made
+    } = {
+      ...shipped.config,
+      views: shipped.config.views ?? 1,
+    };
+    const { name: _n, out: _o, resume: _r, ...defaults } = defaultTrainConfig;
     expect(made).toEqual(defaults);
     expect(shipped.augmentOptions).toEqual(TRAIN_AUGMENT_OPTIONS);
     expect(shipped.finishAugmentOptions).toEqual(LIGHT_AUGMENT_OPTIONS);
