@@ -2,6 +2,7 @@
  * Camera mode end to end: Chromium's fake camera plays the committed y4m (MNIST test digits 7 2 1 0 4
  * on paper), and the page must show that reading, a 10-bar histogram for the selected digit and the
  * backend it runs on, under each backend of the ladder, with no request leaving the origin.
+ * Left to choose, the app passes over WebGL and WebGPU when they render in software (SwiftShader here).
  */
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
@@ -46,4 +47,20 @@ describe.each([
     expect(w.errors).toEqual([]);
     await context.close();
   });
+});
+
+test('auto passes over WebGPU and WebGL that render in software, and says why', async () => {
+  const browser = await launch({ camera: CAMERA_Y4M, webgpu: true });
+  try {
+    const page = await browser.newPage({ viewport: PHONE });
+    await page.goto(appUrl(baseUrl, 'model'));
+    expect(await waitForBackend(page)).toBe('wasm');
+    const attempts = await page.locator('.attempts li').allTextContents();
+    expect(attempts).toHaveLength(3);
+    expect(attempts[0]).toMatch(/^webgpu: skipped \(.*swiftshader.* renders in software/i);
+    expect(attempts[1]).toMatch(/^webgl: skipped \(.*SwiftShader.* renders in software/);
+    expect(attempts[2]).toMatch(/^wasm: in use/);
+  } finally {
+    await browser.close();
+  }
 });

@@ -1,7 +1,8 @@
 /**
  * Picks the fastest TensorFlow.js backend the browser has: WebGPU -> WebGL -> WASM -> CPU.
  * Each backend's package is imported only when its rung is tried, so a phone that gets WebGL never
- * downloads the WebGPU kernels. The ladder always ends in cpu, which cannot fail.
+ * downloads the WebGPU kernels. The ladder always ends in cpu, which cannot fail. `auto` passes over
+ * a WebGL or WebGPU that renders in software (see SOFTWARE_RENDERER); a chosen backend is always tried.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { BACKENDS, type BackendChoice, type BackendName } from '../lib/constants.ts';
@@ -20,6 +21,45 @@ export function ladderFor(choice: BackendChoice): BackendName[] {
   if (at < 0)
     throw new Error(`Expected auto or one of ${BACKENDS.join(', ')} for backend but received ${choice}`);
   return BACKENDS.slice(at);
+}
+
+/**
+ * Renderers that rasterise in software (SwiftShader, Mesa's llvmpipe, Windows' Basic Render Driver).
+ * On them WebGL and WebGPU emulate a GPU on the CPU: a 5-digit camera frame took 1.4 s (WebGL) and
+ * 5.4 s (WebGPU) against 32 ms on WASM (`npx tsx bench/app.ts`, no GPU), so `auto` skips them.
+ */
+const SOFTWARE_RENDERER = /swiftshader|llvmpipe|softpipe|software|basic render driver/i;
+
+export function isSoftwareRenderer(renderer: string): boolean {
+  return SOFTWARE_RENDERER.test(renderer);
+}
+
+interface AdapterInfoLike {
+  vendor?: string;
+  architecture?: string;
+  device?: string;
+  description?: string;
+  isFallbackAdapter?: boolean;
+}
+interface GpuLike {
+  requestAdapter(): Promise<{ info?: AdapterInfoLike; isFallbackAdapter?: boolean } | null>;
+}
+
+/** What the browser says renders for `name`: WebGL's renderer string, WebGPU's adapter info. */
+async function rendererOf(name: 'webgl' | 'webgpu'): Promise<string> {
+  if (name === 'webgpu') {
+    if (!('gpu' in navigator)) throw new Error('this browser has no WebGPU (navigator.gpu)');
+    const adapter = await (navigator as unknown as { gpu: GpuLike }).gpu.requestAdapter();
+    if (!adapter) throw new Error('WebGPU has no adapter here');
+    const info = adapter.info ?? {};
+    const fallback = info.isFallbackAdapter ?? adapter.isFallbackAdapter ?? false;
+    const names = [info.vendor, info.architecture, info.device, info.description].filter(Boolean);
+    return `${names.join(' ')}${fallback ? ' (fallback adapter, software)' : ''}`;
+  }
+  const gl = new OffscreenCanvas(1, 1).getContext('webgl2') ?? new OffscreenCanvas(1, 1).getContext('webgl');
+  if (!gl) throw new Error('this browser cannot create a WebGL context');
+  const debug = gl.getExtension('WEBGL_debug_renderer_info');
+  return String(gl.getParameter(debug ? debug.UNMASKED_RENDERER_WEBGL : gl.RENDERER));
 }
 
 async function register(name: BackendName, wasmPaths: Record<string, string>): Promise<void> {
@@ -56,6 +96,12 @@ export async function selectBackend(options: LadderOptions): Promise<{
   for (const name of ladderFor(options.choice)) {
     const t0 = performance.now();
     try {
+      if (options.choice === 'auto' && (name === 'webgl' || name === 'webgpu')) {
+        const renderer = await rendererOf(name);
+        if (isSoftwareRenderer(renderer)) {
+          throw new Error(`${renderer} renders in software, where WASM is faster`);
+        }
+      }
       await register(name, options.wasmPaths);
       // setBackend returns false on failure while getBackend may still name the failed backend.
       const ok = await tf.setBackend(name);

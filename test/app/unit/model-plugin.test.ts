@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { readModelDir } from '../../../app/build/model-plugin.ts';
-import { ladderFor } from '../../../app/src/worker/backend-ladder.ts';
+import { isSoftwareRenderer, ladderFor } from '../../../app/src/worker/backend-ladder.ts';
 
 function modelDir(files: Record<string, string>): string {
   const dir = mkdtempSync(join(tmpdir(), 'digitlens-model-'));
@@ -43,5 +43,19 @@ describe('backend ladder', () => {
     { choice: 'cpu', rungs: ['cpu'] },
   ] as const)('$choice tries $rungs', ({ choice, rungs }) => {
     expect(ladderFor(choice)).toEqual(rungs);
+  });
+
+  test.each([
+    ['ANGLE (Google, Vulkan 1.3.0 (SwiftShader Device (Subzero) (0x0000C0DE)), SwiftShader driver)', true],
+    ['google swiftshader', true],
+    ['llvmpipe (LLVM 15.0.6, 256 bits)', true],
+    ['ANGLE (Microsoft, Microsoft Basic Render Driver Direct3D11 vs_5_0 ps_5_0)', true],
+    ['intel gen-12lp (fallback adapter, software)', true],
+    ['ANGLE (NVIDIA, NVIDIA GeForce RTX 3060 Direct3D11 vs_5_0 ps_5_0, D3D11)', false],
+    ['Apple GPU', false],
+    ['Adreno (TM) 640', false],
+    ['Mali-G78', false],
+  ] as const)('%s renders in software: %s', (renderer, software) => {
+    expect(isSoftwareRenderer(renderer)).toBe(software);
   });
 });
