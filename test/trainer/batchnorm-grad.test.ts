@@ -8,21 +8,10 @@ import {
   registerBatchNormGradient,
   unregisterBatchNormGradient,
 } from '../../trainer/batchnorm-grad.ts';
+import { relativeError } from './relative-error.ts';
 
 const uniform = (shape: number[], seed: number, lo = -1, hi = 1) =>
   tf.randomUniform(shape, lo, hi, 'float32', seed);
-
-/** max |a - b| relative to max |b|. */
-function relativeError(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  expect(a.length).toBe(b.length);
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < a.length; i++) {
-    diff = Math.max(diff, Math.abs(a[i] - b[i]));
-    scale = Math.max(scale, Math.abs(b[i]));
-  }
-  return diff / Math.max(scale, 1e-20);
-}
 
 /** The values of what `f` returns, once with tfjs-core's own gradient and once with ours. */
 function stockAndOurs(f: () => tf.Tensor[]): { stock: Float32Array[]; ours: Float32Array[] } {

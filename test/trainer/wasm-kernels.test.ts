@@ -18,23 +18,12 @@ import {
   unregisterWasmTrainingKernels,
   wasmTrainingKernelsRegistered,
 } from '../../trainer/wasm-kernels.ts';
+import { relativeError } from './relative-error.ts';
 
 type Backend = 'wasm' | 'cpu';
 type Pad = 'valid' | 'same' | [[number, number], [number, number], [number, number], [number, number]];
 
 const RTOL = 1e-4;
-
-/** max |a - b| relative to max |b|: one scale for a whole gradient, as float32 sums drift. */
-function relativeError(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  expect(a.length).toBe(b.length);
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < a.length; i++) {
-    diff = Math.max(diff, Math.abs(a[i] - b[i]));
-    scale = Math.max(scale, Math.abs(b[i]));
-  }
-  return diff / Math.max(scale, 1e-20);
-}
 
 /** Runs `f` on each backend and returns the values of the tensors it returns, by backend. */
 function onBackends(f: () => tf.Tensor[]): Record<Backend, Float32Array[]> {
