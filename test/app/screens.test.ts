@@ -104,6 +104,10 @@ describe.each([
 
     await page.getByRole('link', { name: 'Model' }).click();
     await page.getByTestId('test-accuracy').waitFor();
+    // Epochs are numbered across both stages of a run; the page names the one it kept.
+    await expect
+      .poll(() => page.locator('dd', { hasText: /epochs in/ }).textContent())
+      .toMatch(/, \d+ epochs in \d+ min, kept (finishing )?epoch \d+$/);
     await shot('model');
     await page.screenshot({ path: join(OUT, `${size}-model-full.png`), fullPage: true });
 
