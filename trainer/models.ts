@@ -121,8 +121,8 @@ export function createModel(arch: Arch, options: Partial<ModelOptions> = {}): tf
       // augmentation: dlnet trained 100 epochs stayed at 99.27% clean, this net reached 99.4-99.6%
       // in 45 epochs, and about a point more on transposed digits. ~59 MFLOP and 0.44 M
       // parameters (1.75 MB). The default since, trained here on 2 CPU cores, it beat dlnet on both
-      // test targets (clean 99.46 vs 99.31%, transposed 97.85 vs 97.33%) for ~4x its inference per
-      // camera frame (README). The stem keeps its bias and ReLU: a batch-normalised first layer
+      // test targets (clean 99.46 vs 99.31%, transposed 97.85 vs 97.33%) for about twice its time
+      // per camera frame (README). The stem keeps its bias and ReLU: a batch-normalised first layer
       // would make tfjs compute the gradient of the input image, which nothing uses.
       const convBn = (filters: number) => {
         model.add(conv(filters, 3, { useBias: false }));

@@ -56,7 +56,8 @@ async function rendererOf(name: 'webgl' | 'webgpu'): Promise<string> {
     const names = [info.vendor, info.architecture, info.device, info.description].filter(Boolean);
     return `${names.join(' ')}${fallback ? ' (fallback adapter, software)' : ''}`;
   }
-  const gl = new OffscreenCanvas(1, 1).getContext('webgl2') ?? new OffscreenCanvas(1, 1).getContext('webgl');
+  const canvas = new OffscreenCanvas(1, 1);
+  const gl = canvas.getContext('webgl2') ?? canvas.getContext('webgl');
   if (!gl) throw new Error('this browser cannot create a WebGL context');
   const debug = gl.getExtension('WEBGL_debug_renderer_info');
   return String(gl.getParameter(debug ? debug.UNMASKED_RENDERER_WEBGL : gl.RENDERER));
