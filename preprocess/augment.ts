@@ -254,7 +254,17 @@ function checkAugmentOptions(o: AugmentOptions): void {
   checkNumber(o.saltPepperAmountMax, 'options.saltPepperAmountMax', 0, 1);
 }
 
-export type Augmenter = (image: GrayImage, rng: Rng) => GrayImage;
+/**
+ * What an augmenter drew that changes how a digit is turned, for trainers that teach the turn as a
+ * label of its own (see trainer/orientation.ts). Reading it changes nothing about the draws.
+ */
+export interface AugmentDraw {
+  transposed: boolean;
+  /** Degrees of rotation, small or large; 0 when none was drawn. */
+  rotation: number;
+}
+
+export type Augmenter = (image: GrayImage, rng: Rng, drawn?: AugmentDraw) => GrayImage;
 
 /**
  * Validates the options once and returns the augmenting function, with the elastic kernel precomputed:
@@ -272,7 +282,7 @@ export function createAugmenter(options: Partial<AugmentOptions> = {}): Augmente
   checkAugmentOptions(o);
   const elastic = elasticPlan(o.elasticSigma);
 
-  return (image: GrayImage, rng: Rng): GrayImage => {
+  return (image: GrayImage, rng: Rng, drawn?: AugmentDraw): GrayImage => {
     checkImage(image);
     checkRng(rng);
     let { width, height } = image;
@@ -286,7 +296,8 @@ export function createAugmenter(options: Partial<AugmentOptions> = {}): Augmente
       if (radius > 0) cur = morphRadius(cur, width, height, radius, grow);
     }
 
-    if (rng.next() < o.transposeProbability) {
+    const transposed = rng.next() < o.transposeProbability;
+    if (transposed) {
       cur = transposeData(cur, width, height);
       [width, height] = [height, width];
     }
@@ -340,6 +351,10 @@ export function createAugmenter(options: Partial<AugmentOptions> = {}): Augmente
       dy = new Float32Array(n);
       elasticField(rng, width, height, o.elasticAlpha, elastic, dx, dy);
       warp = true;
+    }
+    if (drawn) {
+      drawn.transposed = transposed;
+      drawn.rotation = rotation;
     }
     if (warp) {
       const m = inverseAffine((width - 1) / 2, (height - 1) / 2, sx, sy, shearX, shearY, rotation, tx, ty);

@@ -7,6 +7,7 @@ import { defaultAugmentOptions, type AugmentOptions } from '../preprocess/augmen
 import { DEFAULT_ARCH, type Arch } from './models.ts';
 import type { BackendChoice } from './backend-ladder.ts';
 import type { Views } from './views.ts';
+import type { Labels } from './orientation.ts';
 
 export const AUGMENT_PRESETS = ['none', 'light', 'default'] as const;
 export type AugmentPreset = (typeof AUGMENT_PRESETS)[number];
@@ -108,6 +109,12 @@ export interface TrainConfig {
    * one-pixel shifts; see `views.ts`). Training and validation always use the network alone.
    */
   views: Views;
+  /**
+   * What the network is taught to output: 'digit' (10 classes) or 'orientation' (each digit in six
+   * orientation classes, the turn that augmentation drew, summed back to 10 in the saved model;
+   * see orientation.ts).
+   */
+  labels: Labels;
 }
 
 export const defaultTrainConfig: TrainConfig = {
@@ -132,6 +139,7 @@ export const defaultTrainConfig: TrainConfig = {
   init: null,
   finish: DEFAULT_FINISH,
   views: 1,
+  labels: 'digit',
 };
 
 /** Learning rate at a fractional epoch: linear warm-up, then cosine decay towards zero. */

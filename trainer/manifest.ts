@@ -9,6 +9,7 @@ import { writeFileAtomic } from './atomic-write.ts';
 import type { AugmentOptions } from '../preprocess/augment.ts';
 import { augmentOptionsFor, type TrainConfig } from './config.ts';
 import { ARCH_DESCRIPTIONS } from './models.ts';
+import { ORIENTATION_CLASSES } from './orientation.ts';
 import { sha256 } from './model-io.ts';
 import type { TrainResult } from './train.ts';
 
@@ -67,6 +68,9 @@ export async function writeManifest(config: TrainConfig, result: TrainResult): P
     arch: config.arch,
     description:
       ARCH_DESCRIPTIONS[config.arch] +
+      (config.labels === 'orientation'
+        ? `; learns each digit in ${ORIENTATION_CLASSES} orientation classes, summed to 10`
+        : '') +
       (config.views > 1 ? `; averages ${config.views} views (the digit and its one-pixel shifts)` : ''),
     params: result.params,
     sizeBytes: bytes,

@@ -18,9 +18,14 @@ export interface ModelOptions {
   seed: number;
   /** Dropout rate before the classifier (arch-specific layers keep their own). */
   dropout: number;
+  /**
+   * Orientation classes per digit: the classifier outputs 10 x orientations probabilities, which
+   * trainer/orientation.ts sums back to 10 in the saved model. 1 = the plain contract.
+   */
+  orientations: number;
 }
 
-export const defaultModelOptions: ModelOptions = { seed: 42, dropout: 0.4 };
+export const defaultModelOptions: ModelOptions = { seed: 42, dropout: 0.4, orientations: 1 };
 
 export const ARCH_DESCRIPTIONS: Record<Arch, string> = {
   softmax: 'softmax regression: flatten -> dense 10',
@@ -47,11 +52,15 @@ export function checkArch(value: unknown): Arch {
 
 /**
  * Builds an uncompiled model of the given architecture.
- * Input [N, 28, 28, 1] float32; output [N, 10] softmax.
+ * Input [N, 28, 28, 1] float32; output [N, 10 x orientations] softmax.
  */
 export function createModel(arch: Arch, options: Partial<ModelOptions> = {}): tfl.LayersModel {
   checkArch(arch);
   const opts = { ...defaultModelOptions, ...options };
+  if (!Number.isInteger(opts.orientations) || opts.orientations < 1) {
+    throw new Error(`Expected a positive integer for orientations but received ${opts.orientations}`);
+  }
+  const classes = 10 * opts.orientations;
   let seed = opts.seed;
   // One seeded initialiser per layer: the same seed gives the same starting weights.
   const init = () => tfl.initializers.heNormal({ seed: seed++ });
@@ -65,18 +74,18 @@ export function createModel(arch: Arch, options: Partial<ModelOptions> = {}): tf
     model.add(tfl.layers.flatten());
     model.add(tfl.layers.dense({ units: 128, activation: 'relu', kernelInitializer: init() }));
     model.add(tfl.layers.dropout({ rate: opts.dropout }));
-    model.add(tfl.layers.dense({ units: 10, activation: 'softmax', kernelInitializer: glorot() }));
+    model.add(tfl.layers.dense({ units: classes, activation: 'softmax', kernelInitializer: glorot() }));
   };
   switch (arch) {
     case 'softmax':
       model.add(tfl.layers.flatten(input));
-      model.add(tfl.layers.dense({ units: 10, activation: 'softmax', kernelInitializer: glorot() }));
+      model.add(tfl.layers.dense({ units: classes, activation: 'softmax', kernelInitializer: glorot() }));
       break;
     case 'mlp':
       model.add(tfl.layers.flatten(input));
       model.add(tfl.layers.dense({ units: 256, activation: 'relu', kernelInitializer: init() }));
       model.add(tfl.layers.dense({ units: 128, activation: 'relu', kernelInitializer: init() }));
-      model.add(tfl.layers.dense({ units: 10, activation: 'softmax', kernelInitializer: glorot() }));
+      model.add(tfl.layers.dense({ units: classes, activation: 'softmax', kernelInitializer: glorot() }));
       break;
     case 'lenet5':
       model.add(conv(6, 5, { activation: 'relu', ...input }));
@@ -88,7 +97,7 @@ export function createModel(arch: Arch, options: Partial<ModelOptions> = {}): tf
       model.add(tfl.layers.flatten());
       model.add(tfl.layers.dense({ units: 120, activation: 'relu', kernelInitializer: init() }));
       model.add(tfl.layers.dense({ units: 84, activation: 'relu', kernelInitializer: init() }));
-      model.add(tfl.layers.dense({ units: 10, activation: 'softmax', kernelInitializer: glorot() }));
+      model.add(tfl.layers.dense({ units: classes, activation: 'softmax', kernelInitializer: glorot() }));
       break;
     case 'cnn':
       model.add(conv(32, 3, { activation: 'relu', ...input }));
@@ -97,7 +106,7 @@ export function createModel(arch: Arch, options: Partial<ModelOptions> = {}): tf
       model.add(tfl.layers.maxPooling2d({ poolSize: 2 }));
       model.add(tfl.layers.flatten());
       model.add(tfl.layers.dense({ units: 128, activation: 'relu', kernelInitializer: init() }));
-      model.add(tfl.layers.dense({ units: 10, activation: 'softmax', kernelInitializer: glorot() }));
+      model.add(tfl.layers.dense({ units: classes, activation: 'softmax', kernelInitializer: glorot() }));
       break;
     case 'dlnet':
       // Why this shape: the 5x5 stem sees a whole stroke at 28x28 for the price of one input channel;

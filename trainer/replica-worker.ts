@@ -19,7 +19,11 @@ async function start(): Promise<void> {
     const rng = createRng(init.seed);
     Math.random = () => rng.next();
     await selectBackend(init.backend);
-    const model = createModel(init.arch, { seed: init.modelSeed, dropout: init.dropout });
+    const model = createModel(init.arch, {
+      seed: init.modelSeed,
+      dropout: init.dropout,
+      orientations: init.orientations,
+    });
     port.on('message', async ({ id, task }: { id: number; task: ShardTask }) => {
       try {
         const vars = model.trainableWeights;

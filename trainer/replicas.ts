@@ -14,6 +14,8 @@ export interface ReplicaInit {
   arch: Arch;
   modelSeed: number;
   dropout: number;
+  /** Orientation classes per digit (models.ts); targets have 10 x orientations columns. */
+  orientations: number;
   backend: BackendChoice;
   /** Seed of the replica's own random stream (dropout masks). */
   seed: number;
@@ -55,7 +57,8 @@ function shardTensors(
 ): { loss: tf.Scalar; hits: tf.Scalar; grads: tf.NamedTensorMap } {
   return tf.tidy(() => {
     const xt = tf.tensor4d(x.subarray(0, n * 784), [n, 28, 28, 1]);
-    const yt = tf.tensor2d(y.subarray(0, n * 10), [n, 10]);
+    const classes = model.outputs[0].shape[1] as number;
+    const yt = tf.tensor2d(y.subarray(0, n * classes), [n, classes]);
     const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
     let probs: tf.Tensor | undefined;
     const { value, grads } = tf.variableGrads(() => {
@@ -63,7 +66,9 @@ function shardTensors(
       probs = tf.keep(out.probs);
       return out.loss;
     }, vars);
-    const hits = tf.sum(tf.cast(tf.equal(tf.argMax(probs!, 1), tf.argMax(yt, 1)), 'int32')) as tf.Scalar;
+    // A hit is the right digit, whatever orientation class it was read in.
+    const digits = (t: tf.Tensor) => tf.argMax(tf.sum(tf.reshape(t, [n, classes / 10, 10]), 1), 1);
+    const hits = tf.sum(tf.cast(tf.equal(digits(probs!), digits(yt)), 'int32')) as tf.Scalar;
     probs!.dispose();
     if (scale !== 1) for (const name of Object.keys(grads)) grads[name] = tf.mul(grads[name], scale);
     return { loss: value, hits, grads };
@@ -147,13 +152,14 @@ export class Replicas {
     const sizes = shardSizes(n, Math.min(this.count, n));
     const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
     let offset = sizes[0];
+    const classes = y.length / n;
     const weights = await Promise.all(vars.map(async (v) => new Float32Array(await v.data())));
     const remote = this.pool.run(
       sizes.slice(1).map((size) => {
         const task: ShardTask = {
           weights,
           x: x.slice(offset * 784, (offset + size) * 784),
-          y: y.slice(offset * 10, (offset + size) * 10),
+          y: y.slice(offset * classes, (offset + size) * classes),
           n: size,
           scale: size / n,
         };

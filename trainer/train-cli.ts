@@ -12,6 +12,7 @@ import { readManifest, writeManifest } from './manifest.ts';
 import { ARCHS } from './models.ts';
 import { writeReport } from './report.ts';
 import { VIEW_CHOICES, type Views } from './views.ts';
+import { LABEL_CHOICES } from './orientation.ts';
 import { finishRun, train } from './train.ts';
 
 /** Test digits per severity for the robustness summary stored in the manifest. */
@@ -44,6 +45,8 @@ misclassified digits, index.html).
   --views N            ${VIEW_CHOICES.join(' | ')}: views the saved model averages, the digit and its one-pixel
                        shifts (default ${defaultTrainConfig.views}). --init DIR --epochs 0 --finish-epochs 0
                        re-exports a trained model with other views, without training
+  --labels KIND        ${LABEL_CHOICES.join(' | ')}: teach 10 digit classes, or each digit in 6 orientation
+                       classes (the turn augmentation drew) summed back to 10 (default ${defaultTrainConfig.labels})
   --help
 `;
 
@@ -70,6 +73,7 @@ export function parseTrainArgs(argv: string[]): TrainConfig | 'help' {
       init: { type: 'string' },
       'finish-epochs': { type: 'string' },
       views: { type: 'string' },
+      labels: { type: 'string' },
       help: { type: 'boolean' },
     },
   });
@@ -82,6 +86,7 @@ export function parseTrainArgs(argv: string[]): TrainConfig | 'help' {
   const c = { ...defaultTrainConfig, name, out: values.out ?? `models/${name}` };
   c.arch = choiceFlag(values.arch, '--arch', ARCHS) ?? c.arch;
   c.augment = choiceFlag(values.augment, '--augment', AUGMENT_PRESETS) ?? c.augment;
+  c.labels = choiceFlag(values.labels, '--labels', LABEL_CHOICES) ?? c.labels;
   c.epochs = intFlag(values.epochs, '--epochs', 0, 1000) ?? c.epochs;
   c.batchSize = intFlag(values['batch-size'], '--batch-size', 1, 4096) ?? c.batchSize;
   c.learningRate = numberFlag(values.lr, '--lr', 1e-6, 1) ?? c.learningRate;

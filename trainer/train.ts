@@ -6,7 +6,7 @@ import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { createAugmenter, type Augmenter } from '../preprocess/augment.ts';
+import { createAugmenter, type AugmentDraw, type Augmenter } from '../preprocess/augment.ts';
 import { createRng, deriveSeed, type Rng } from '../preprocess/random.ts';
 import { selectBackend, threadsFor, type BackendChoice, type BackendResult } from './backend-ladder.ts';
 import { Replicas } from './replicas.ts';
@@ -18,7 +18,8 @@ import { score, type Scores } from './metrics.ts';
 import { countParams, createModel, predictProbabilitiesAsync } from './models.ts';
 import { loadModel, saveModel } from './model-io.ts';
 import { ProgressReporter } from './progress.ts';
-import { withViews } from './views.ts';
+import { networkOf, withViews } from './views.ts';
+import { orientationClass, orientationsFor, withOrientationSum } from './orientation.ts';
 
 export interface EpochRecord {
   epoch: number;
@@ -59,7 +60,10 @@ export interface TrainHooks {
 export const CHECKPOINT_FILE = 'checkpoint/last.ckpt';
 export const LOG_FILE = 'training-log.jsonl';
 
-/** Fills x with the digits at `indices`, augmented when options are given, and returns one-hot targets. */
+/**
+ * Fills x with the digits at `indices`, augmented when options are given, and returns one-hot
+ * targets: 10 columns, or 10 x orientations with the class `orientation * 10 + digit` (orientation.ts).
+ */
 export function buildBatch(
   set: DigitSet,
   indices: ArrayLike<number>,
@@ -67,21 +71,27 @@ export function buildBatch(
   rng: Rng,
   x: Float32Array,
   labelSmoothing = 0,
+  orientations = 1,
 ): Float32Array {
   const n = indices.length;
-  const y = new Float32Array(n * 10).fill(labelSmoothing / 10);
+  const classes = 10 * orientations;
+  const y = new Float32Array(n * classes).fill(labelSmoothing / classes);
   const digit = new Float32Array(784);
+  const drawn: AugmentDraw = { transposed: false, rotation: 0 };
   for (let b = 0; b < n; b++) {
     const idx = indices[b];
     const base = idx * 784;
     for (let i = 0; i < 784; i++) digit[i] = set.images[base + i] / 255;
+    drawn.transposed = false;
+    drawn.rotation = 0;
     if (augment) {
-      const out = augment({ width: 28, height: 28, data: digit }, rng);
+      const out = augment({ width: 28, height: 28, data: digit }, rng, drawn);
       x.set(out.data, b * 784);
     } else {
       x.set(digit, b * 784);
     }
-    y[b * 10 + set.labels[idx]] += 1 - labelSmoothing;
+    const orientation = orientations > 1 ? orientationClass(drawn) : 0;
+    y[b * classes + orientation * 10 + set.labels[idx]] += 1 - labelSmoothing;
   }
   return y;
 }
@@ -160,7 +170,10 @@ export async function train(config: TrainConfig, hooks: TrainHooks): Promise<Tra
   const ckptPath = join(dir, CHECKPOINT_FILE);
   const { finish } = config;
   const totalEpochs = config.epochs + (finish?.epochs ?? 0);
-  const model = createModel(config.arch, { seed: config.seed, dropout: config.dropout });
+  const orientations = orientationsFor(config.labels);
+  const model = createModel(config.arch, { seed: config.seed, dropout: config.dropout, orientations });
+  // Validation reads digits through the saved model's orientation sum; it shares model's weights.
+  const reader = withOrientationSum(model, orientations);
   const params = countParams(model);
   let optimizer = tf.train.adam(config.learningRate);
   let state = {
@@ -213,6 +226,7 @@ export async function train(config: TrainConfig, hooks: TrainHooks): Promise<Tra
     arch: config.arch,
     modelSeed: config.seed,
     dropout: config.dropout,
+    orientations,
     backend: config.backend === 'auto' ? (backend.choice as BackendChoice) : config.backend,
     seed: config.seed,
   });
@@ -250,7 +264,15 @@ export async function train(config: TrainConfig, hooks: TrainHooks): Promise<Tra
       for (let s = 0; s < steps; s++) {
         const idx = order.subarray(s * bs, Math.min(splits.train.count, (s + 1) * bs));
         const n = idx.length;
-        const y = buildBatch(splits.train, idx, stage.augment, augRng, x, config.labelSmoothing);
+        const y = buildBatch(
+          splits.train,
+          idx,
+          stage.augment,
+          augRng,
+          x,
+          config.labelSmoothing,
+          orientations,
+        );
         lr = learningRateAt(stage.schedule, epoch - stage.first + s / steps);
         (optimizer as unknown as { learningRate: number }).learningRate = lr;
         const [lossValue, hits] = await replicas.step(model, optimizer, x, y, n);
@@ -269,7 +291,7 @@ export async function train(config: TrainConfig, hooks: TrainHooks): Promise<Tra
       }
       progress.end();
       const seconds = (performance.now() - t0) / 1000;
-      const val = score(await predictSet(model, splits.validation), splits.validation.labels);
+      const val = score(await predictSet(reader, splits.validation), splits.validation.labels);
       const best = val.accuracy > state.bestValAccuracy;
       const record: EpochRecord = {
         epoch: epoch + 1,
@@ -313,12 +335,18 @@ export async function train(config: TrainConfig, hooks: TrainHooks): Promise<Tra
   if (state.bestEpoch < 0) await saveModel(model, dir);
   // Score the best epoch's weights, not the last ones, read through the test-time views.
   model.dispose();
+  if (reader !== model) reader.getLayer('orientation_sum').dispose();
   optimizer.dispose();
   const network = await loadModel(dir);
-  const best = withViews(network, config.views);
+  const best = withViews(withOrientationSum(networkOf(network), orientations), config.views);
   if (best !== network) {
     await saveModel(best, dir);
-    say(`views: the saved model averages ${config.views} views of each digit (itself and one-pixel shifts)`);
+    if (orientations > 1) say(`labels: the saved model sums ${orientations} orientation classes per digit`);
+    if (config.views > 1) {
+      say(
+        `views: the saved model averages ${config.views} views of each digit (itself and one-pixel shifts)`,
+      );
+    }
   }
   const validation = score(await predictSet(best, splits.validation), splits.validation.labels);
   const test = score(await predictSet(best, splits.test), splits.test.labels);
@@ -348,7 +376,8 @@ export async function train(config: TrainConfig, hooks: TrainHooks): Promise<Tra
 async function copyWeightsFrom(dir: string, model: tfl.LayersModel, arch: string): Promise<void> {
   const source = await loadModel(dir);
   try {
-    const from = source.getWeights();
+    // The trained network inside a saved model's views and orientation sum (which adds weights).
+    const from = networkOf(source).getWeights();
     const to = model.getWeights();
     const same =
       from.length === to.length && from.every((w, i) => w.shape.join('x') === to[i].shape.join('x'));

@@ -60,10 +60,13 @@ export function withViews(network: tfl.LayersModel, views: Views): tfl.LayersMod
   return tfl.model({ inputs: input, outputs: mean, name: `${network.name}_views${views}` });
 }
 
-/** The trained network inside a model made by `withViews` (or the model itself). */
+/**
+ * The trained network inside a model made by `withViews` and/or `withOrientationSum` (or the model
+ * itself): the innermost of the nested models.
+ */
 export function networkOf(model: tfl.LayersModel): tfl.LayersModel {
   const nested = model.layers.filter((l): l is tfl.LayersModel => l instanceof tfl.LayersModel);
-  return nested.length === 1 ? nested[0] : model;
+  return nested.length === 1 ? networkOf(nested[0]) : model;
 }
 
 /** How many views a loaded model averages (1 for a plain network). */

@@ -369,6 +369,30 @@ describe('augmentRandom', () => {
     expect(correlations.some((c) => c < 0.2)).toBe(true);
   });
 
+  test('reports the transposition and rotation it drew, without changing the draws', () => {
+    const augment = createAugmenter({ ...defaultAugmentOptions, transposeProbability: 0.5 });
+    const [plain, told] = [createRng(3), createRng(3)];
+    const drawn = { transposed: false, rotation: 0 };
+    const seen = { transposed: 0, upright: 0, rotated: 0 };
+    for (let k = 0; k < 60; k++) {
+      const a = augment(bar(), plain);
+      const b = augment(bar(), told, drawn);
+      expect(bytes(b)).toEqual(bytes(a));
+      seen[drawn.transposed ? 'transposed' : 'upright']++;
+      if (drawn.rotation !== 0) seen.rotated++;
+      expect(Math.abs(drawn.rotation)).toBeLessThanOrEqual(defaultAugmentOptions.largeRotationDegrees);
+    }
+    expect(seen.transposed).toBeGreaterThan(15);
+    expect(seen.upright).toBeGreaterThan(15);
+    expect(seen.rotated).toBeGreaterThan(30);
+    // Exact cases: a transposition alone, and nothing at all.
+    const only = createAugmenter({ ...noAugmentOptions, transposeProbability: 1 });
+    only(bar(), createRng(1), drawn);
+    expect(drawn).toEqual({ transposed: true, rotation: 0 });
+    createAugmenter(noAugmentOptions)(bar(), createRng(1), drawn);
+    expect(drawn).toEqual({ transposed: false, rotation: 0 });
+  });
+
   test('the default preset keeps most digits close to the original', () => {
     // Compared at a blur of 1.5 px, so that the allowed shifts of a pixel or two count as similar shapes.
     const rng = createRng(11);

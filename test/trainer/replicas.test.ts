@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createModel } from '../../trainer/models.ts';
 import { Replicas, shardSizes, type ReplicaInit } from '../../trainer/replicas.ts';
 
-const INIT: ReplicaInit = { arch: 'mlp', modelSeed: 5, dropout: 0, backend: 'cpu', seed: 1 };
+const INIT: ReplicaInit = { arch: 'mlp', modelSeed: 5, dropout: 0, orientations: 1, backend: 'cpu', seed: 1 };
 
 /** A fixed batch of n digits with spread-out labels. */
 function batch(n: number): { x: Float32Array; y: Float32Array } {

@@ -147,6 +147,31 @@ describe('train on a slice', () => {
     result.model.dispose();
   });
 
+  test('orientation labels train a 60-class network and save a 10-class model that --init reads', async () => {
+    const out = join(root, 'orientation');
+    const small = { epochs: 2, limit: 600, testLimit: 200, validation: 200, augment: 'light' as const };
+    const config = slice(out, { ...small, labels: 'orientation' });
+    const lines: string[] = [];
+    const result = await train(config, { write: (s) => lines.push(s), tty: false });
+    expect(lines.join('')).toMatch(/labels: the saved model sums 6 orientation classes per digit/);
+    expect(result.model.outputs[0].shape).toEqual([null, 10]);
+    expect(networkOf(result.model).outputs[0].shape).toEqual([null, 60]);
+    // Accuracies count digits, in whichever orientation class: 600 images are enough for most.
+    expect(result.history[1].trainAccuracy).toBeGreaterThan(0.4);
+    expect(result.test.accuracy).toBeGreaterThan(0.6);
+    const back = await loadModel(out);
+    expect(back.outputs[0].shape).toEqual([null, 10]);
+    const manifest = await writeManifest(config, result);
+    expect(manifest.description).toMatch(/learns each digit in 6 orientation classes, summed to 10/);
+    // Fine-tuning from the saved model copies the network inside the sum.
+    const tuned = await train(
+      slice(join(root, 'orientation-tuned'), { ...small, epochs: 1, labels: 'orientation', init: out }),
+      quiet,
+    );
+    expect(tuned.test.accuracy).toBeGreaterThan(result.test.accuracy - 0.05);
+    for (const m of [result.model, back, tuned.model]) m.dispose();
+  });
+
   test('no tensors leak across training', async () => {
     const finish = { epochs: 1, augment: 'light' as const, learningRate: 0.0003 };
     const config = slice(join(root, 'leak'), {
@@ -184,6 +209,7 @@ describe('config', () => {
     { argv: ['--lr', 'fast'], message: /for --lr but received "fast"/ },
     { argv: ['--backend', 'tpu'], message: /for --backend but received "tpu"/ },
     { argv: ['--augment', 'heavy'], message: /for --augment but received "heavy"/ },
+    { argv: ['--labels', 'rotation'], message: /for --labels but received "rotation"/ },
     { argv: ['--name', '../x'], message: /folder-safe name for --name/ },
     { argv: ['--bogus'], message: /Unknown option '--bogus'/ },
   ])('rejects $argv', ({ argv, message }) => {
@@ -195,14 +221,14 @@ describe('config', () => {
     // The shipped model was made with exactly these defaults (its name, where it was written and
     // whether the run was resumed do not change the model).
     const shipped = await readManifest('models/default');
-    // Manifests written before --views existed are of models that read one view.
+    // Manifests written before --views and --labels existed are of one view and digit labels.
     const recipe = (c: object) => ({ ...c, name: null, out: null, resume: null });
-    expect(recipe({ ...shipped.config, views: shipped.config.views ?? 1 })).toEqual(
-      recipe(defaultTrainConfig),
-    );
+    const { views = 1, labels = 'digit' } = shipped.config;
+    expect(recipe({ ...shipped.config, views, labels })).toEqual(recipe(defaultTrainConfig));
     expect(shipped.augmentOptions).toEqual(TRAIN_AUGMENT_OPTIONS);
     expect(shipped.finishAugmentOptions).toEqual(LIGHT_AUGMENT_OPTIONS);
     expect(parseTrainArgs(['--finish-epochs', '0'])).toMatchObject({ finish: null });
+    expect(parseTrainArgs(['--labels', 'orientation'])).toMatchObject({ labels: 'orientation' });
     expect(parseTrainArgs(['--finish-epochs', '5'])).toMatchObject({
       finish: { epochs: 5, augment: 'light' },
     });

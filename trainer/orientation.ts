@@ -1,0 +1,63 @@
+/**
+ * Orientation labels: the network learns "a 7, transposed" apart from "a 4, upright" instead of
+ * forcing every turned digit into its digit's class, and the saved model sums each digit's
+ * orientation classes back into the 10 probabilities of the model contract.
+ *
+ * Why: the default model's clean errors are mostly digits that a quarter turn or a transposition
+ * makes look like another class (a 2 or a 7 read as a 4), the price of teaching one set of classes
+ * every orientation. Labelling the turn that augmentation drew keeps those shapes in classes of
+ * their own (self-supervised label augmentation, Lee et al., ICML 2020); the sum still reads a
+ * transposed digit as its digit.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+import type { AugmentDraw } from '../preprocess/augment.ts';
+
+export const LABEL_CHOICES = ['digit', 'orientation'] as const;
+export type Labels = (typeof LABEL_CHOICES)[number];
+
+/** Upright, turned past +45 degrees, turned past -45 degrees; each as written and transposed. */
+export const ORIENTATION_CLASSES = 6;
+
+/** Rotations beyond this many degrees count as a turned page rather than a slanted digit. */
+export const TURN_DEGREES = 45;
+
+/** Orientation classes per digit for a labels choice. */
+export function orientationsFor(labels: Labels): number {
+  if (!(LABEL_CHOICES as readonly unknown[]).includes(labels)) {
+    throw new Error(
+      `Expected one of ${LABEL_CHOICES.join(', ')} for labels but received ${JSON.stringify(labels)}`,
+    );
+  }
+  return labels === 'orientation' ? ORIENTATION_CLASSES : 1;
+}
+
+/** The orientation class (0 .. ORIENTATION_CLASSES - 1) of what an augmenter drew; 0 is upright. */
+export function orientationClass(drawn: AugmentDraw): number {
+  const turn = drawn.rotation > TURN_DEGREES ? 1 : drawn.rotation < -TURN_DEGREES ? 2 : 0;
+  return (drawn.transposed ? 3 : 0) + turn;
+}
+
+/**
+ * `network` itself for one orientation; else a model whose output sums the network's
+ * [N, 10 * orientations] probabilities (orientation-major: class o * 10 + digit) into [N, 10]. The
+ * sum is a fixed, non-trainable dense layer, so the result is a plain tfjs-layers model with the
+ * contract of every model of the zoo.
+ */
+export function withOrientationSum(network: tfl.LayersModel, orientations: number): tfl.LayersModel {
+  const units = network.outputs[0].shape[1];
+  if (orientations === 1 && units === 10) return network;
+  if (!Number.isInteger(orientations) || orientations < 1 || units !== orientations * 10) {
+    throw new Error(
+      `Expected a network with 10 x ${orientations} outputs for ${orientations} orientations but received ${units}`,
+    );
+  }
+  const input = tfl.input({ shape: [28, 28, 1], name: 'digit' });
+  const joint = network.apply(input) as tfl.SymbolicTensor;
+  const sum = tfl.layers.dense({ units: 10, useBias: false, trainable: false, name: 'orientation_sum' });
+  const output = sum.apply(joint) as tfl.SymbolicTensor;
+  const kernel = new Float32Array(units * 10);
+  for (let row = 0; row < units; row++) kernel[row * 10 + (row % 10)] = 1;
+  tf.tidy(() => sum.setWeights([tf.tensor2d(kernel, [units, 10])]));
+  return tfl.model({ inputs: input, outputs: output, name: `${network.name}_orientations` });
+}
