@@ -21,7 +21,14 @@ async function stepTimes(
 ): Promise<number[]> {
   const model = createModel(arch);
   const optimizer = tf.train.adam(0.001);
-  const replicas = new Replicas(jobs, { arch, modelSeed: 42, dropout: 0.4, orientations: 1, backend, seed: 1 });
+  const replicas = new Replicas(jobs, {
+    arch,
+    modelSeed: 42,
+    dropout: 0.4,
+    orientations: 1,
+    backend,
+    seed: 1,
+  });
   const x = new Float32Array(batch * 784).map((_, i) => ((i * 7919) % 255) / 255);
   const y = new Float32Array(batch * 10);
   for (let b = 0; b < batch; b++) y[b * 10 + (b % 10)] = 1;
