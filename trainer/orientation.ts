@@ -7,7 +7,9 @@
  * makes look like another class (a 2 or a 7 read as a 4), the price of teaching one set of classes
  * every orientation. Labelling the turn that augmentation drew keeps those shapes in classes of
  * their own (self-supervised label augmentation, Lee et al., ICML 2020); the sum still reads a
- * transposed digit as its digit.
+ * transposed digit as its digit. Measured on dlnet2 with the default recipe (one seed, README):
+ * 99.43% clean and 97.78% transposed against 99.46% and 97.85% with digit labels, so no gain, and
+ * the default keeps 'digit'.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
