@@ -60,11 +60,13 @@ export function createModel(arch: Arch, options: Partial<ModelOptions> = {}): tf
   if (!Number.isInteger(opts.orientations) || opts.orientations < 1) {
     throw new Error(`Expected a positive integer for orientations but received ${opts.orientations}`);
   }
-  const classes = 10 * opts.orientations;
   let seed = opts.seed;
   // One seeded initialiser per layer: the same seed gives the same starting weights.
   const init = () => tfl.initializers.heNormal({ seed: seed++ });
   const glorot = () => tfl.initializers.glorotUniform({ seed: seed++ });
+  // Every arch ends in this softmax: 10 digits, times the orientation classes when asked for.
+  const classifier = () =>
+    tfl.layers.dense({ units: 10 * opts.orientations, activation: 'softmax', kernelInitializer: glorot() });
   const model = tfl.sequential({ name: arch });
   const input = { inputShape: [28, 28, 1] };
   const conv = (filters: number, kernelSize: number, extra: object = {}) =>
@@ -74,18 +76,18 @@ export function createModel(arch: Arch, options: Partial<ModelOptions> = {}): tf
     model.add(tfl.layers.flatten());
     model.add(tfl.layers.dense({ units: 128, activation: 'relu', kernelInitializer: init() }));
     model.add(tfl.layers.dropout({ rate: opts.dropout }));
-    model.add(tfl.layers.dense({ units: classes, activation: 'softmax', kernelInitializer: glorot() }));
+    model.add(classifier());
   };
   switch (arch) {
     case 'softmax':
       model.add(tfl.layers.flatten(input));
-      model.add(tfl.layers.dense({ units: classes, activation: 'softmax', kernelInitializer: glorot() }));
+      model.add(classifier());
       break;
     case 'mlp':
       model.add(tfl.layers.flatten(input));
       model.add(tfl.layers.dense({ units: 256, activation: 'relu', kernelInitializer: init() }));
       model.add(tfl.layers.dense({ units: 128, activation: 'relu', kernelInitializer: init() }));
-      model.add(tfl.layers.dense({ units: classes, activation: 'softmax', kernelInitializer: glorot() }));
+      model.add(classifier());
       break;
     case 'lenet5':
       model.add(conv(6, 5, { activation: 'relu', ...input }));
@@ -97,7 +99,7 @@ export function createModel(arch: Arch, options: Partial<ModelOptions> = {}): tf
       model.add(tfl.layers.flatten());
       model.add(tfl.layers.dense({ units: 120, activation: 'relu', kernelInitializer: init() }));
       model.add(tfl.layers.dense({ units: 84, activation: 'relu', kernelInitializer: init() }));
-      model.add(tfl.layers.dense({ units: classes, activation: 'softmax', kernelInitializer: glorot() }));
+      model.add(classifier());
       break;
     case 'cnn':
       model.add(conv(32, 3, { activation: 'relu', ...input }));
@@ -106,7 +108,7 @@ export function createModel(arch: Arch, options: Partial<ModelOptions> = {}): tf
       model.add(tfl.layers.maxPooling2d({ poolSize: 2 }));
       model.add(tfl.layers.flatten());
       model.add(tfl.layers.dense({ units: 128, activation: 'relu', kernelInitializer: init() }));
-      model.add(tfl.layers.dense({ units: classes, activation: 'softmax', kernelInitializer: glorot() }));
+      model.add(classifier());
       break;
     case 'dlnet':
       // Why this shape: the 5x5 stem sees a whole stroke at 28x28 for the price of one input channel;

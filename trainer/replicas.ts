@@ -152,7 +152,7 @@ export class Replicas {
     const sizes = shardSizes(n, Math.min(this.count, n));
     const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
     let offset = sizes[0];
-    const classes = y.length / n;
+    const classes = model.outputs[0].shape[1] as number;
     const weights = await Promise.all(vars.map(async (v) => new Float32Array(await v.data())));
     const remote = this.pool.run(
       sizes.slice(1).map((size) => {

@@ -82,8 +82,7 @@ export function buildBatch(
     const idx = indices[b];
     const base = idx * 784;
     for (let i = 0; i < 784; i++) digit[i] = set.images[base + i] / 255;
-    drawn.transposed = false;
-    drawn.rotation = 0;
+    // The augmenter overwrites `drawn` on every call; without one, every digit stays upright.
     if (augment) {
       const out = augment({ width: 28, height: 28, data: digit }, rng, drawn);
       x.set(out.data, b * 784);
