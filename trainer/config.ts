@@ -115,6 +115,11 @@ export interface TrainConfig {
    * see orientation.ts).
    */
   labels: Labels;
+  /**
+   * How many times likelier than augmentation drew them the saved model takes upright digits to be
+   * (orientation labels only; 1 keeps the learned mix; see `applyUprightPrior` in orientation.ts).
+   */
+  uprightPrior: number;
 }
 
 export const defaultTrainConfig: TrainConfig = {
@@ -140,6 +145,7 @@ export const defaultTrainConfig: TrainConfig = {
   finish: DEFAULT_FINISH,
   views: 1,
   labels: 'digit',
+  uprightPrior: 1,
 };
 
 /** Learning rate at a fractional epoch: linear warm-up, then cosine decay towards zero. */

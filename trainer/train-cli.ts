@@ -12,7 +12,7 @@ import { readManifest, writeManifest } from './manifest.ts';
 import { ARCHS } from './models.ts';
 import { writeReport } from './report.ts';
 import { VIEW_CHOICES, type Views } from './views.ts';
-import { LABEL_CHOICES } from './orientation.ts';
+import { checkUprightPrior, LABEL_CHOICES } from './orientation.ts';
 import { finishRun, train } from './train.ts';
 
 /** Test digits per severity for the robustness summary stored in the manifest. */
@@ -47,6 +47,8 @@ misclassified digits, index.html).
                        re-exports a trained model with other views, without training
   --labels KIND        ${LABEL_CHOICES.join(' | ')}: teach 10 digit classes, or each digit in 6 orientation
                        classes (the turn augmentation drew) summed back to 10 (default ${defaultTrainConfig.labels})
+  --upright-prior X    with --labels orientation: the saved model takes upright digits to be X times
+                       likelier than augmentation drew them (default ${defaultTrainConfig.uprightPrior})
   --help
 `;
 
@@ -74,6 +76,7 @@ export function parseTrainArgs(argv: string[]): TrainConfig | 'help' {
       'finish-epochs': { type: 'string' },
       views: { type: 'string' },
       labels: { type: 'string' },
+      'upright-prior': { type: 'string' },
       help: { type: 'boolean' },
     },
   });
@@ -87,6 +90,8 @@ export function parseTrainArgs(argv: string[]): TrainConfig | 'help' {
   c.arch = choiceFlag(values.arch, '--arch', ARCHS) ?? c.arch;
   c.augment = choiceFlag(values.augment, '--augment', AUGMENT_PRESETS) ?? c.augment;
   c.labels = choiceFlag(values.labels, '--labels', LABEL_CHOICES) ?? c.labels;
+  c.uprightPrior = numberFlag(values['upright-prior'], '--upright-prior', 1e-3, 1e3) ?? c.uprightPrior;
+  checkUprightPrior(c.uprightPrior, c.labels);
   c.epochs = intFlag(values.epochs, '--epochs', 0, 1000) ?? c.epochs;
   c.batchSize = intFlag(values['batch-size'], '--batch-size', 1, 4096) ?? c.batchSize;
   c.learningRate = numberFlag(values.lr, '--lr', 1e-6, 1) ?? c.learningRate;

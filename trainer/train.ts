@@ -19,7 +19,13 @@ import { countParams, createModel, predictProbabilitiesAsync } from './models.ts
 import { loadModel, saveModel } from './model-io.ts';
 import { ProgressReporter } from './progress.ts';
 import { networkOf, withViews } from './views.ts';
-import { orientationClass, orientationsFor, withOrientationSum } from './orientation.ts';
+import {
+  applyUprightPrior,
+  checkUprightPrior,
+  orientationClass,
+  orientationsFor,
+  withOrientationSum,
+} from './orientation.ts';
 
 export interface EpochRecord {
   epoch: number;
@@ -170,6 +176,7 @@ export async function train(config: TrainConfig, hooks: TrainHooks): Promise<Tra
   const { finish } = config;
   const totalEpochs = config.epochs + (finish?.epochs ?? 0);
   const orientations = orientationsFor(config.labels);
+  checkUprightPrior(config.uprightPrior, config.labels);
   const model = createModel(config.arch, { seed: config.seed, dropout: config.dropout, orientations });
   // Validation reads digits through the saved model's orientation sum; it shares model's weights.
   const reader = withOrientationSum(model, orientations);
@@ -337,10 +344,15 @@ export async function train(config: TrainConfig, hooks: TrainHooks): Promise<Tra
   if (reader !== model) reader.getLayer('orientation_sum').dispose();
   optimizer.dispose();
   const network = await loadModel(dir);
-  const best = withViews(withOrientationSum(networkOf(network), orientations), config.views);
+  const trained = networkOf(network);
+  if (config.uprightPrior !== 1) applyUprightPrior(trained, config.uprightPrior);
+  const best = withViews(withOrientationSum(trained, orientations), config.views);
   if (best !== network) {
     await saveModel(best, dir);
     if (orientations > 1) say(`labels: the saved model sums ${orientations} orientation classes per digit`);
+    if (config.uprightPrior !== 1) {
+      say(`upright prior: the saved model takes upright digits to be ${config.uprightPrior}x likelier`);
+    }
     if (config.views > 1) {
       say(
         `views: the saved model averages ${config.views} views of each digit (itself and one-pixel shifts)`,

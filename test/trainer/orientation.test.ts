@@ -10,6 +10,8 @@ import { createRng } from '../../preprocess/random.ts';
 import { loadModel, saveModel } from '../../trainer/model-io.ts';
 import { countParams, createModel } from '../../trainer/models.ts';
 import {
+  applyUprightPrior,
+  checkUprightPrior,
   ORIENTATION_CLASSES,
   orientationClass,
   orientationsFor,
@@ -130,6 +132,43 @@ describe('the orientation sum', () => {
     );
     expect(() => createModel('mlp', { orientations: 0 })).toThrow(
       'Expected a positive integer for orientations but received 0',
+    );
+    net.dispose();
+  });
+});
+
+describe('the upright prior', () => {
+  test('multiplies the odds of every upright class by the prior and keeps a distribution', () => {
+    const net = createModel('mlp', { seed: 5, orientations: ORIENTATION_CLASSES });
+    const x = digits(3);
+    const before = (net.predict(x) as tf.Tensor).dataSync() as Float32Array;
+    applyUprightPrior(net, 3);
+    const after = (net.predict(x) as tf.Tensor).dataSync() as Float32Array;
+    for (let r = 0; r < 3; r++) {
+      const row = (p: Float32Array) => Array.from(p.subarray(r * 60, r * 60 + 60));
+      const [b, a] = [row(before), row(after)];
+      expect(a.reduce((s, v) => s + v)).toBeCloseTo(1, 5);
+      // Upright (columns 0-9) against any other class: odds times 3; others among themselves: kept.
+      expect(a[4] / a[37] / (b[4] / b[37])).toBeCloseTo(3, 3);
+      expect(a[0] / a[9] / (b[0] / b[9])).toBeCloseTo(1, 4);
+      expect(a[12] / a[58] / (b[12] / b[58])).toBeCloseTo(1, 4);
+    }
+    x.dispose();
+    net.dispose();
+  });
+
+  test('needs orientation labels and a positive factor; the bad value is named', () => {
+    expect(checkUprightPrior(1, 'digit')).toBe(1);
+    expect(checkUprightPrior(2, 'orientation')).toBe(2);
+    expect(() => checkUprightPrior(2, 'digit')).toThrow(
+      "Expected labels 'orientation' for an upright prior of 2 but received labels 'digit'",
+    );
+    expect(() => checkUprightPrior(-1, 'orientation')).toThrow(
+      'Expected a positive number for the upright prior but received -1',
+    );
+    const net = createModel('mlp', { seed: 6 });
+    expect(() => applyUprightPrior(net, 2)).toThrow(
+      'Expected an orientation-labelled network (10 x orientations outputs from a biased dense layer) but received mlp with 10 outputs',
     );
     net.dispose();
   });

@@ -148,12 +148,14 @@ describe('train on a slice', () => {
   });
 
   test('orientation labels train a 60-class network and save a 10-class model that --init reads', async () => {
+    // The upright prior is applied to the saved network (its effect on probabilities: orientation.test.ts).
     const out = join(root, 'orientation');
     const small = { epochs: 2, limit: 600, testLimit: 200, validation: 200, augment: 'light' as const };
-    const config = slice(out, { ...small, labels: 'orientation' });
+    const config = slice(out, { ...small, labels: 'orientation', uprightPrior: 2 });
     const lines: string[] = [];
     const result = await train(config, { write: (s) => lines.push(s), tty: false });
     expect(lines.join('')).toMatch(/labels: the saved model sums 6 orientation classes per digit/);
+    expect(lines.join('')).toMatch(/upright prior: the saved model takes upright digits to be 2x likelier/);
     expect(result.model.outputs[0].shape).toEqual([null, 10]);
     expect(networkOf(result.model).outputs[0].shape).toEqual([null, 60]);
     // Accuracies count digits, in whichever orientation class: 600 images are enough for most.
@@ -163,6 +165,7 @@ describe('train on a slice', () => {
     expect(back.outputs[0].shape).toEqual([null, 10]);
     const manifest = await writeManifest(config, result);
     expect(manifest.description).toMatch(/learns each digit in 6 orientation classes, summed to 10/);
+    expect(manifest.config.uprightPrior).toBe(2);
     // Fine-tuning from the saved model copies the network inside the sum.
     const tuned = await train(
       slice(join(root, 'orientation-tuned'), { ...small, epochs: 1, labels: 'orientation', init: out }),
@@ -210,6 +213,11 @@ describe('config', () => {
     { argv: ['--backend', 'tpu'], message: /for --backend but received "tpu"/ },
     { argv: ['--augment', 'heavy'], message: /for --augment but received "heavy"/ },
     { argv: ['--labels', 'rotation'], message: /for --labels but received "rotation"/ },
+    { argv: ['--upright-prior', '0'], message: /for --upright-prior but received "0"/ },
+    {
+      argv: ['--upright-prior', '2'],
+      message: /Expected labels 'orientation' for an upright prior of 2 but received labels 'digit'/,
+    },
     { argv: ['--name', '../x'], message: /folder-safe name for --name/ },
     { argv: ['--bogus'], message: /Unknown option '--bogus'/ },
   ])('rejects $argv', ({ argv, message }) => {
@@ -221,14 +229,18 @@ describe('config', () => {
     // The shipped model was made with exactly these defaults (its name, where it was written and
     // whether the run was resumed do not change the model).
     const shipped = await readManifest('models/default');
-    // Manifests written before --views and --labels existed are of one view and digit labels.
+    // Manifests written before --views, --labels and --upright-prior existed are of one view, digit
+    // labels and the learned orientation mix.
     const recipe = (c: object) => ({ ...c, name: null, out: null, resume: null });
-    const { views = 1, labels = 'digit' } = shipped.config;
-    expect(recipe({ ...shipped.config, views, labels })).toEqual(recipe(defaultTrainConfig));
+    const { views = 1, labels = 'digit', uprightPrior = 1 } = shipped.config;
+    expect(recipe({ ...shipped.config, views, labels, uprightPrior })).toEqual(recipe(defaultTrainConfig));
     expect(shipped.augmentOptions).toEqual(TRAIN_AUGMENT_OPTIONS);
     expect(shipped.finishAugmentOptions).toEqual(LIGHT_AUGMENT_OPTIONS);
     expect(parseTrainArgs(['--finish-epochs', '0'])).toMatchObject({ finish: null });
     expect(parseTrainArgs(['--labels', 'orientation'])).toMatchObject({ labels: 'orientation' });
+    expect(parseTrainArgs(['--labels', 'orientation', '--upright-prior', '2.5'])).toMatchObject({
+      uprightPrior: 2.5,
+    });
     expect(parseTrainArgs(['--finish-epochs', '5'])).toMatchObject({
       finish: { epochs: 5, augment: 'light' },
     });
