@@ -35,6 +35,8 @@ export interface ModelManifest {
     testCount: number;
     transposedAccuracy: number;
     validationAccuracy: number;
+    /** Absent from manifests written before it was measured. */
+    validationTransposedAccuracy?: number;
     perClassAccuracy: number[];
     confusion: number[][];
     /** Mean accuracy per robustness suite (and 'mean' over suites), from `npm run eval`. */
@@ -93,6 +95,7 @@ export async function writeManifest(config: TrainConfig, result: TrainResult): P
       testCount: result.test.count,
       transposedAccuracy: result.transposed.accuracy,
       validationAccuracy: result.validation.accuracy,
+      validationTransposedAccuracy: result.validationTransposed.accuracy,
       perClassAccuracy: result.test.perClassAccuracy,
       confusion: result.test.confusion,
     },

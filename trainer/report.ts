@@ -95,6 +95,7 @@ export function reportHtml(manifest: ModelManifest): string {
     ['test accuracy', `${pct(m.testAccuracy)} of ${m.testCount}`],
     ['transposed test accuracy', pct(m.transposedAccuracy)],
     ['validation accuracy', pct(m.validationAccuracy)],
+    ['transposed validation accuracy', pct(m.validationTransposedAccuracy)],
     [
       'epochs',
       `${manifest.training.epochs} (best ${manifest.training.bestEpoch}), ${manifest.training.seconds} s`,

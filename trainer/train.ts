@@ -49,6 +49,8 @@ export interface TrainResult {
   test: Scores;
   /** The saved model (views included) on the validation digits. */
   validation: Scores;
+  /** The validation digits transposed: chooses what trades clean for transposed accuracy. */
+  validationTransposed: Scores;
   /** Test set transposed (the seeds' classic failure). */
   transposed: Scores;
   testSet: DigitSet;
@@ -360,8 +362,16 @@ export async function train(config: TrainConfig, hooks: TrainHooks): Promise<Tra
     }
   }
   const validation = score(await predictSet(best, splits.validation), splits.validation.labels);
+  const validationTransposed = score(
+    await predictSet(best, splits.validation, transpose28),
+    splits.validation.labels,
+  );
   const test = score(await predictSet(best, splits.test), splits.test.labels);
   const transposed = score(await predictSet(best, splits.test, transpose28), splits.test.labels);
+  say(
+    `validation: ${(validation.accuracy * 100).toFixed(2)}% clean, ` +
+      `${(validationTransposed.accuracy * 100).toFixed(2)}% transposed`,
+  );
   say(
     `test: ${(test.accuracy * 100).toFixed(2)}% clean, ${(transposed.accuracy * 100).toFixed(2)}% transposed ` +
       (state.bestEpoch > 0
@@ -376,6 +386,7 @@ export async function train(config: TrainConfig, hooks: TrainHooks): Promise<Tra
     params,
     trainSeconds: state.trainSeconds,
     validation,
+    validationTransposed,
     test,
     transposed,
     testSet: splits.test,

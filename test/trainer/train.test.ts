@@ -81,6 +81,8 @@ describe('train on a slice', () => {
     // The saved model, scored again on validation, is the best epoch's.
     const bestEpoch = result.history.find((h) => h.epoch === result.bestEpoch);
     expect(onDisk.metrics.validationAccuracy).toBe(bestEpoch?.valAccuracy);
+    expect(result.validationTransposed.count).toBe(result.validation.count);
+    expect(onDisk.metrics.validationTransposedAccuracy).toBe(result.validationTransposed.accuracy);
     expect(onDisk.metrics.confusion.flat().reduce((a, b) => a + b, 0)).toBe(1000);
     for (const [f, hash] of Object.entries(onDisk.files))
       expect(sha256(await readFile(join(out, f)))).toBe(hash);
