@@ -166,6 +166,8 @@ export async function loadSplits(config: TrainConfig): Promise<Splits> {
 /** Trains one model as configured; writes everything into config.out. */
 export async function train(config: TrainConfig, hooks: TrainHooks): Promise<TrainResult> {
   const say = (line: string) => hooks.write(`${line}\n`);
+  // A prior the labels cannot carry fails before the backend starts and the data loads.
+  checkUprightPrior(config.uprightPrior, config.labels);
   const backend = await selectBackend(config.backend);
   say(`backend: ${backend.reason}`);
   const splits = await loadSplits(config);
@@ -178,7 +180,6 @@ export async function train(config: TrainConfig, hooks: TrainHooks): Promise<Tra
   const { finish } = config;
   const totalEpochs = config.epochs + (finish?.epochs ?? 0);
   const orientations = orientationsFor(config.labels);
-  checkUprightPrior(config.uprightPrior, config.labels);
   const model = createModel(config.arch, { seed: config.seed, dropout: config.dropout, orientations });
   // Validation reads digits through the saved model's orientation sum; it shares model's weights.
   const reader = withOrientationSum(model, orientations);

@@ -226,6 +226,14 @@ describe('config', () => {
     expect(() => parseTrainArgs(argv)).toThrow(message);
   });
 
+  test('train refuses an upright prior for digit labels before it writes anything', async () => {
+    const out = join(root, 'digit-prior');
+    await expect(train(slice(out, { uprightPrior: 2 }), quiet)).rejects.toThrow(
+      "Expected labels 'orientation' for an upright prior of 2 but received labels 'digit'",
+    );
+    await expect(readdir(out)).rejects.toThrow(/ENOENT/);
+  });
+
   test('no flags reproduce the shipped default model config', async () => {
     expect(parseTrainArgs([])).toEqual(defaultTrainConfig);
     // The shipped model was made with exactly these defaults (its name, where it was written and
