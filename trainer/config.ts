@@ -61,6 +61,16 @@ export interface FinishStage {
 
 export const DEFAULT_FINISH: FinishStage = { epochs: 3, augment: 'light', learningRate: 0.0005 };
 
+/** One warm restart of a run: see `TrainConfig.restarts`. */
+export interface Restart {
+  /** Main-stage epochs of the cycle, all of them run (no early stop). */
+  epochs: number;
+  /** Peak learning rate of the cycle's own warm-up and cosine decay. */
+  learningRate: number;
+  /** The cycle's shuffling, augmentation and dropout seed: new draws, not a replay of the first. */
+  seed: number;
+}
+
 export interface TrainConfig {
   /** Model name; the output folder is models/<name> unless `out` says otherwise. */
   name: string;
@@ -105,6 +115,15 @@ export interface TrainConfig {
    */
   finish: FinishStage | null;
   /**
+   * Warm restarts (SGDR, Loshchilov & Hutter 2017): after the main and finishing stages, each restart
+   * trains a cycle from the previous cycle's final weights with a fresh Adam (main stage at its
+   * own rate and seed, then the finishing stage again), exactly as `--init PREVIOUS --epochs E --lr
+   * R --patience E --seed S` would. The first cycle stops early with validation accuracy still
+   * climbing on a high rate; a second one adds epochs where they pay (measured on dlnet2: clean
+   * 99.46 -> 99.54%, transposed 97.85 -> 97.73%, eval mean 91.99 -> 92.83% at 1,000 digits).
+   */
+  restarts: Restart[];
+  /**
    * Views the saved model averages at test time: 1 (the network alone) or 5 (the digit and its
    * one-pixel shifts; see `views.ts`). Training and validation always use the network alone.
    */
@@ -143,6 +162,7 @@ export const defaultTrainConfig: TrainConfig = {
   resume: false,
   init: null,
   finish: DEFAULT_FINISH,
+  restarts: [{ epochs: 8, learningRate: 0.001, seed: 44 }],
   views: 1,
   labels: 'digit',
   uprightPrior: 1,

@@ -9,7 +9,8 @@ import { confusionSpec, curvesSpec, renderChart } from './charts.ts';
 import type { ModelManifest } from './manifest.ts';
 import type { DigitSet } from './mnist.ts';
 import type { Scores } from './metrics.ts';
-import type { TrainResult } from './train.ts';
+import type { TrainConfig } from './config.ts';
+import type { EpochRecord, TrainResult } from './train.ts';
 
 export const REPORT_DIR = 'report';
 
@@ -137,6 +138,29 @@ ${
 `;
 }
 
+/**
+ * What trained which epochs, as a line under the curves' title ("epochs 1-17: main, 31-33:
+ * finishing (light), ..."); undefined for a run of one stage. Logs written before records named
+ * their stage count an epoch past the main stage's as finishing.
+ */
+export function stagesLine(
+  history: EpochRecord[],
+  config: Pick<TrainConfig, 'epochs' | 'finish'>,
+): string | undefined {
+  const spans: { label: string; from: number; to: number }[] = [];
+  for (const h of history) {
+    const stage = h.stage ?? (h.epoch > config.epochs ? 'finish' : 'main');
+    const name = stage === 'finish' ? `finishing (${config.finish?.augment ?? 'light'})` : 'main';
+    const label = (h.cycle && h.cycle > 1 ? `restart ${h.cycle - 1} ` : '') + name;
+    const last = spans.at(-1);
+    if (last?.label === label) last.to = h.epoch;
+    else spans.push({ label, from: h.epoch, to: h.epoch });
+  }
+  if (spans.length < 2) return undefined;
+  const range = (s: { from: number; to: number }) => (s.from === s.to ? `${s.from}` : `${s.from}-${s.to}`);
+  return `epochs ${spans.map((s) => `${range(s)}: ${s.label}`).join(', ')}`;
+}
+
 /** Writes report/ into the model folder; returns a short description for the command's last line. */
 export async function writeReport(
   result: TrainResult,
@@ -144,8 +168,6 @@ export async function writeReport(
   test: DigitSet,
 ): Promise<string> {
   const dir = join(result.dir, REPORT_DIR);
-  const { epochs, finish } = manifest.config;
-  const finishing = finish && result.history.some((h) => h.epoch > epochs);
   // A re-export (--epochs 0 --finish-epochs 0) has no epochs to draw.
   const curves =
     result.history.length > 0
@@ -153,9 +175,7 @@ export async function writeReport(
           curvesSpec(
             result.history,
             `Training curves: ${manifest.name} (${manifest.arch})`,
-            finishing
-              ? `epochs ${epochs + 1}-${epochs + finish.epochs}: finishing stage (augment ${finish.augment}, from the best weights)`
-              : undefined,
+            stagesLine(result.history, manifest.config),
           ),
         )
       : null;

@@ -3,7 +3,6 @@
  * With no flags it reproduces the shipped models/default.
  */
 import { parseArgs } from 'node:util';
-import { createRng } from '../preprocess/random.ts';
 import { checkBackendChoice } from './backend-ladder.ts';
 import { choiceFlag, intFlag, isMain, numberFlag, UsageError } from './cli-args.ts';
 import { AUGMENT_PRESETS, DEFAULT_FINISH, defaultTrainConfig, type TrainConfig } from './config.ts';
@@ -13,10 +12,15 @@ import { ARCHS } from './models.ts';
 import { writeReport } from './report.ts';
 import { VIEW_CHOICES, type Views } from './views.ts';
 import { checkUprightPrior, LABEL_CHOICES } from './orientation.ts';
-import { finishRun, train } from './train.ts';
+import { trainCycles } from './restarts.ts';
+import { finishRun } from './train.ts';
 
 /** Test digits per severity for the robustness summary stored in the manifest. */
 const ROBUSTNESS_DIGITS = 1000;
+
+const RESTARTS = defaultTrainConfig.restarts
+  .map((r) => `${r.epochs} epochs at peak ${r.learningRate}, seed ${r.seed}`)
+  .join('; ');
 
 const HELP = `Usage: npm run train -- [options]
 
@@ -42,6 +46,9 @@ misclassified digits, index.html).
   --init DIR           start from the weights of the model in DIR (same arch): fine-tuning
   --finish-epochs N    epochs of the last stage: lighter augmentation, lower rate, from the best
                        weights so far (default ${DEFAULT_FINISH.epochs}; 0 skips it)
+  --restarts N         warm restarts after the finishing stage, each a cycle from the last weights,
+                       then the finishing stage again (0 for none; none with --init). Default all:
+                       ${RESTARTS}
   --views N            ${VIEW_CHOICES.join(' | ')}: views the saved model averages, the digit and its one-pixel
                        shifts (default ${defaultTrainConfig.views}). --init DIR --epochs 0 --finish-epochs 0
                        re-exports a trained model with other views, without training
@@ -74,6 +81,7 @@ export function parseTrainArgs(argv: string[]): TrainConfig | 'help' {
       resume: { type: 'boolean' },
       init: { type: 'string' },
       'finish-epochs': { type: 'string' },
+      restarts: { type: 'string' },
       views: { type: 'string' },
       labels: { type: 'string' },
       'upright-prior': { type: 'string' },
@@ -106,6 +114,9 @@ export function parseTrainArgs(argv: string[]): TrainConfig | 'help' {
   const finishEpochs = intFlag(values['finish-epochs'], '--finish-epochs', 0, 1000);
   if (finishEpochs !== undefined)
     c.finish = finishEpochs === 0 ? null : { ...DEFAULT_FINISH, epochs: finishEpochs };
+  // Fine-tuning and re-exports (--init) train the one cycle they describe unless asked for more.
+  const restarts = intFlag(values.restarts, '--restarts', 0, defaultTrainConfig.restarts.length);
+  c.restarts = defaultTrainConfig.restarts.slice(0, restarts ?? (c.init === null ? undefined : 0));
   const views = intFlag(values.views, '--views', 1, 5);
   if (views !== undefined) {
     if (!(VIEW_CHOICES as readonly number[]).includes(views))
@@ -131,10 +142,7 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(HELP);
     return 0;
   }
-  // tfjs draws dropout masks from Math.random; seeding it makes --seed reproduce the whole run.
-  const rng = createRng(config.seed);
-  Math.random = () => rng.next();
-  const result = await train(config, {
+  const result = await trainCycles(config, {
     write: (s) => process.stdout.write(s),
     tty: Boolean(process.stdout.isTTY),
   });

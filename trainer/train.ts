@@ -37,6 +37,10 @@ export interface EpochRecord {
   seconds: number;
   imagesPerSecond: number;
   best: boolean;
+  /** Which stage trained the epoch (absent from logs written before stages were recorded). */
+  stage?: 'main' | 'finish';
+  /** Which cycle of a run with warm restarts (1 = the first; absent without restarts). */
+  cycle?: number;
 }
 
 export interface TrainResult {
@@ -202,7 +206,8 @@ export async function train(config: TrainConfig, hooks: TrainHooks): Promise<Tra
       say(`resume: no checkpoint in ${dir}, starting from scratch`);
     }
   } else {
-    await rm(join(dir, 'checkpoint'), { recursive: true, force: true });
+    // Only this run's own state: a run in cycles keeps its earlier cycles beside it.
+    await rm(ckptPath, { force: true });
   }
   if (config.init !== null && state.epoch === 0) {
     await copyWeightsFrom(config.init, model, config.arch);
@@ -258,8 +263,10 @@ export async function train(config: TrainConfig, hooks: TrainHooks): Promise<Tra
         optimizer = tf.train.adam(finish.learningRate);
         state.bestValAccuracy = -1;
         state.epochsWithoutImprovement = 0;
+        const from =
+          state.bestEpoch > 0 ? `the best weights (epoch ${state.bestEpoch})` : 'the --init weights';
         say(
-          `finish: ${finish.epochs} epochs from the best weights (epoch ${state.bestEpoch}), ` +
+          `finish: ${finish.epochs} epochs from ${from}, ` +
             `augment ${finish.augment}, peak learning rate ${finish.learningRate}`,
         );
       }
@@ -312,6 +319,7 @@ export async function train(config: TrainConfig, hooks: TrainHooks): Promise<Tra
         seconds,
         imagesPerSecond: seen / seconds,
         best,
+        stage: stage === stages.main ? 'main' : 'finish',
       };
       state.history.push(record);
       state.trainSeconds += seconds;
