@@ -107,6 +107,10 @@ export function reportHtml(manifest: ModelManifest): string {
       manifest.config.augment +
         (manifest.config.finish
           ? `, then ${manifest.config.finish.epochs} finishing epochs with ${manifest.config.finish.augment}`
+          : '') +
+        // Manifests written before restarts existed have none.
+        (manifest.config.restarts?.length
+          ? `; ${manifest.config.restarts.length} warm restart(s) from the last weights`
           : ''),
     ],
   ];
