@@ -4,7 +4,7 @@
  * under the output's checkpoint folder, so `finishRun` removes them with the rest of the resumable
  * state, and a killed run resumes in the cycle it was in without repeating finished ones.
  */
-import { mkdir, readFile, rm } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createRng } from '../preprocess/random.ts';
 import { writeFileAtomic } from './atomic-write.ts';
@@ -82,7 +82,6 @@ export async function trainCycles(config: TrainConfig, hooks: TrainHooks): Promi
           '\n',
       );
     }
-    await mkdir(cycle.out, { recursive: true });
     // tfjs draws dropout masks from Math.random; seeding it per cycle makes a cycle the same run
     // as the command it stands for, whether or not earlier cycles ran in this process.
     const rng = createRng(cycle.seed);
@@ -91,6 +90,8 @@ export async function trainCycles(config: TrainConfig, hooks: TrainHooks): Promi
     const offset = lastEpoch();
     add(result.history, result.trainSeconds, i + 1);
     if (i === count - 1) {
+      // A run of one cycle: train wrote its own log and numbered its own epochs.
+      if (count === 1) return result;
       const bestEpoch = result.bestEpoch > 0 ? offset + result.bestEpoch : result.bestEpoch;
       await writeFileAtomic(
         join(config.out, LOG_FILE),
