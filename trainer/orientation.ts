@@ -108,3 +108,28 @@ export function applyUprightPrior(network: tfl.LayersModel, prior: number): void
   shift.fill(Math.log(prior), 0, 10);
   tf.tidy(() => last.setWeights([kernel, tf.add(bias, tf.tensor1d(shift))]));
 }
+
+/**
+ * A digit-labelled network's classifier weights (kernel [units, 10], bias [10]) laid out for an
+ * orientation-labelled network of the same arch: the 10 columns copied to each orientation's 10.
+ * Each digit's orientation classes start with equal logits, so their sum reads every digit exactly
+ * as the digit-labelled network did, and fine-tuning with orientation labels (`--labels orientation
+ * --init DIGIT_MODEL`) starts from that model's accuracy rather than from a fresh classifier.
+ * Returns new tensors; the caller disposes them.
+ */
+export function spreadToOrientations(classifier: tf.Tensor[], orientations: number): tf.Tensor[] {
+  const [kernel, bias] = classifier;
+  if (
+    classifier.length !== 2 ||
+    kernel.rank !== 2 ||
+    kernel.shape[1] !== 10 ||
+    bias.rank !== 1 ||
+    bias.shape[0] !== 10
+  ) {
+    throw new Error(
+      'Expected a dense classifier of 10 units (kernel [n,10], bias [10]) but received weights of shapes ' +
+        classifier.map((w) => `[${w.shape.join(',')}]`).join(' '),
+    );
+  }
+  return [tf.tile(kernel, [1, orientations]), tf.tile(bias, [orientations])];
+}

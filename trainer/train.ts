@@ -24,6 +24,7 @@ import {
   checkUprightPrior,
   orientationClass,
   orientationsFor,
+  spreadToOrientations,
   withOrientationSum,
 } from './orientation.ts';
 
@@ -406,20 +407,26 @@ export async function train(config: TrainConfig, hooks: TrainHooks): Promise<Tra
 /** Sets `model`'s weights to those of the model saved in `dir`, which must have the same layers. */
 async function copyWeightsFrom(dir: string, model: tfl.LayersModel, arch: string): Promise<void> {
   const source = await loadModel(dir);
+  // The trained network inside a saved model's views and orientation sum (which adds weights).
+  const saved = networkOf(source).layers.map((l) => l.getWeights());
+  const to = model.layers.map((l) => l.getWeights());
+  const units = (m: tfl.LayersModel) => m.outputs[0].shape[1] ?? 0;
+  // A digit-labelled model can start an orientation-labelled run: its classifier is spread over
+  // the orientations (spreadToOrientations says why).
+  const spread = units(networkOf(source)) === 10 && units(model) > 10;
+  const from = [...saved];
   try {
-    // The trained network inside a saved model's views and orientation sum (which adds weights).
-    const from = networkOf(source).getWeights();
-    const to = model.getWeights();
-    const same =
-      from.length === to.length && from.every((w, i) => w.shape.join('x') === to[i].shape.join('x'));
-    if (!same) {
+    if (spread) from[from.length - 1] = spreadToOrientations(saved[saved.length - 1], units(model) / 10);
+    const shapes = (layers: tf.Tensor[][]) =>
+      layers.map((ws) => ws.map((w) => `[${w.shape.join(',')}]`).join(' ')).join(' ');
+    if (shapes(from) !== shapes(to) || from.length !== to.length) {
       throw new Error(
-        `Expected a ${arch} model for --init but ${dir} holds weights of shapes ` +
-          `${from.map((w) => `[${w.shape.join(',')}]`).join(' ')}`,
+        `Expected a ${arch} model for --init but ${dir} holds weights of shapes ${shapes(saved)}`,
       );
     }
-    model.setWeights(from);
+    model.layers.forEach((layer, i) => layer.setWeights(from[i]));
   } finally {
+    if (spread) tf.dispose(from[from.length - 1]);
     source.dispose();
   }
 }

@@ -15,6 +15,7 @@ import {
   ORIENTATION_CLASSES,
   orientationClass,
   orientationsFor,
+  spreadToOrientations,
   withOrientationSum,
 } from '../../trainer/orientation.ts';
 import { buildBatch } from '../../trainer/train.ts';
@@ -169,6 +170,37 @@ describe('the upright prior', () => {
     const net = createModel('mlp', { seed: 6 });
     expect(() => applyUprightPrior(net, 2)).toThrow(
       'Expected an orientation-labelled network (10 x orientations outputs from a biased dense layer) but received mlp with 10 outputs',
+    );
+    net.dispose();
+  });
+});
+
+describe('spreading a digit classifier over the orientations', () => {
+  test('the orientation sum of the spread network reads digits exactly as the digit network', () => {
+    const digitNet = createModel('mlp', { seed: 8 });
+    const oriNet = createModel('mlp', { seed: 9, orientations: ORIENTATION_CLASSES });
+    const layers = digitNet.layers.length;
+    for (let i = 0; i < layers - 1; i++) oriNet.layers[i].setWeights(digitNet.layers[i].getWeights());
+    const spread = spreadToOrientations(digitNet.layers[layers - 1].getWeights(), ORIENTATION_CLASSES);
+    expect(spread.map((w) => w.shape)).toEqual([[128, 60], [60]]);
+    oriNet.layers[layers - 1].setWeights(spread);
+    const x = digits(4);
+    const want = (digitNet.predict(x) as tf.Tensor).dataSync();
+    const got = (withOrientationSum(oriNet, ORIENTATION_CLASSES).predict(x) as tf.Tensor).dataSync();
+    for (let i = 0; i < want.length; i++) expect(got[i]).toBeCloseTo(want[i], 5);
+    // Each digit's six classes start equally likely: no orientation is favoured before training.
+    const joint = (oriNet.predict(x) as tf.Tensor).dataSync();
+    expect(joint[3 + 50]).toBeCloseTo(joint[3], 6);
+    tf.dispose([x, ...spread]);
+    digitNet.dispose();
+    oriNet.dispose();
+  });
+
+  test('names the shapes of a classifier that is not a 10-unit dense layer', () => {
+    const net = createModel('mlp', { seed: 10, orientations: 2 });
+    const weights = net.layers[net.layers.length - 1].getWeights();
+    expect(() => spreadToOrientations(weights, 6)).toThrow(
+      'Expected a dense classifier of 10 units (kernel [n,10], bias [10]) but received weights of shapes [128,20] [20]',
     );
     net.dispose();
   });

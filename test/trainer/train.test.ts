@@ -149,6 +149,20 @@ describe('train on a slice', () => {
     result.model.dispose();
   });
 
+  test('a digit-labelled model starts an orientation-labelled run reading digits as it did', async () => {
+    const trained = join(root, 'digit-labels');
+    const small = { epochs: 1, limit: 300, testLimit: 200, validation: 200 };
+    const source = await train(slice(trained, small), quiet);
+    const config = slice(join(root, 'spread'), { ...small, epochs: 0, init: trained, labels: 'orientation' });
+    const spread = await train(config, quiet);
+    expect(networkOf(spread.model).outputs[0].shape).toEqual([null, 60]);
+    expect(spread.validation.accuracy).toBe(source.validation.accuracy);
+    expect(spread.test.accuracy).toBe(source.test.accuracy);
+    expect(spread.test.loss).toBeCloseTo(source.test.loss, 5);
+    source.model.dispose();
+    spread.model.dispose();
+  });
+
   test('orientation labels train a 60-class network and save a 10-class model that --init reads', async () => {
     // The upright prior is applied to the saved network (its effect on probabilities: orientation.test.ts).
     const out = join(root, 'orientation');
