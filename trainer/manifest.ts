@@ -11,7 +11,7 @@ import { augmentOptionsFor, type TrainConfig } from './config.ts';
 import { ARCH_DESCRIPTIONS } from './models.ts';
 import { ORIENTATION_CLASSES } from './orientation.ts';
 import { sha256 } from './model-io.ts';
-import type { TrainResult } from './train.ts';
+import type { EpochRecord, TrainResult } from './train.ts';
 
 export interface ModelManifest {
   name: string;
@@ -29,7 +29,14 @@ export interface ModelManifest {
   backend: string;
   input: { shape: [null, 28, 28, 1]; dtype: 'float32'; range: [0, 1]; polarity: 'ink=1' };
   output: { shape: [null, 10]; meaning: 'softmax probabilities of digits 0-9' };
-  training: { epochs: number; bestEpoch: number; seconds: number; secondsPerEpoch: number };
+  training: {
+    epochs: number;
+    bestEpoch: number;
+    /** The kept epoch in words (`keptEpoch`); absent from manifests written before restarts. */
+    kept?: string;
+    seconds: number;
+    secondsPerEpoch: number;
+  };
   metrics: {
     testAccuracy: number;
     testCount: number;
@@ -87,6 +94,7 @@ export async function writeManifest(config: TrainConfig, result: TrainResult): P
     training: {
       epochs: result.history.length,
       bestEpoch: result.bestEpoch,
+      kept: keptEpoch(result.history, result.bestEpoch),
       seconds: Math.round(result.trainSeconds),
       secondsPerEpoch: Math.round(result.trainSeconds / Math.max(1, result.history.length)),
     },
@@ -132,4 +140,21 @@ export async function writeRobustness(
   manifest.metrics.robustness = robustness;
   manifest.metrics.robustnessNote = note;
   await writeFileAtomic(join(dir, MANIFEST_FILE), JSON.stringify(manifest, null, 2) + '\n');
+}
+
+/**
+ * The epoch whose weights a run kept, in the words the report and the app's model page show
+ * ("finishing epoch 3 of restart 1 (run epoch 44)"). Why not the number alone: epochs are numbered
+ * across stages and cycles, and an early stop skips to the finishing stage's numbers, so a run of 31
+ * epochs can keep its epoch 44.
+ */
+export function keptEpoch(history: EpochRecord[], bestEpoch: number): string {
+  const kept = history.find((h) => h.epoch === bestEpoch);
+  if (!kept) return 'the --init weights (no training)';
+  const ordinal = history.filter(
+    (h) => h.stage === kept.stage && h.cycle === kept.cycle && h.epoch <= kept.epoch,
+  ).length;
+  const stage = kept.stage === 'finish' ? 'finishing epoch' : 'epoch';
+  const cycle = kept.cycle !== undefined && kept.cycle > 1 ? ` of restart ${kept.cycle - 1}` : '';
+  return `${stage} ${ordinal}${cycle}` + (ordinal === kept.epoch ? '' : ` (run epoch ${kept.epoch})`);
 }

@@ -99,7 +99,8 @@ export function reportHtml(manifest: ModelManifest): string {
     ['transposed validation accuracy', pct(m.validationTransposedAccuracy)],
     [
       'epochs',
-      `${manifest.training.epochs} (best ${manifest.training.bestEpoch}), ${manifest.training.seconds} s`,
+      `${manifest.training.epochs} trained in ${manifest.training.seconds} s; kept: ` +
+        (manifest.training.kept ?? `epoch ${manifest.training.bestEpoch}`),
     ],
     ['backend', manifest.backend],
     [

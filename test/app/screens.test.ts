@@ -107,7 +107,9 @@ describe.each([
     // Epochs are numbered across both stages of a run; the page names the one it kept.
     await expect
       .poll(() => page.locator('dd', { hasText: /epochs in/ }).textContent())
-      .toMatch(/, \d+ epochs in \d+ min, kept (finishing )?epoch \d+$/);
+      .toMatch(
+        /, \d+ epochs in \d+ min, kept (finishing )?epoch \d+( of restart \d+)?( \(run epoch \d+\))?$/,
+      );
     await shot('model');
     await page.screenshot({ path: join(OUT, `${size}-model-full.png`), fullPage: true });
 

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { defaultTrainConfig, type TrainConfig } from '../../trainer/config.ts';
 import { loadModel } from '../../trainer/model-io.ts';
+import { keptEpoch } from '../../trainer/manifest.ts';
 import { stagesLine } from '../../trainer/report.ts';
 import { cycleConfig, cycleDir, trainCycles } from '../../trainer/restarts.ts';
 import { finishRun, LOG_FILE, type EpochRecord } from '../../trainer/train.ts';
@@ -160,6 +161,33 @@ describe('stagesLine', () => {
       'epochs 1-17: main, 31-33: finishing (light)',
     );
     expect(stagesLine([record(1, 'main'), record(2, 'main')], config)).toBeUndefined();
+  });
+});
+
+describe('keptEpoch', () => {
+  const record = (epoch: number, stage?: 'main' | 'finish', cycle?: number) =>
+    ({ epoch, stage, cycle }) as EpochRecord;
+  // The shipped default's shape: 17 main epochs stopped early, 3 finishing (31-33), then a restart.
+  const run = [
+    ...Array.from({ length: 17 }, (_, i) => record(i + 1, 'main', 1)),
+    ...[31, 32, 33].map((e) => record(e, 'finish', 1)),
+    ...Array.from({ length: 8 }, (_, i) => record(34 + i, 'main', 2)),
+    ...[42, 43, 44].map((e) => record(e, 'finish', 2)),
+  ];
+
+  test('names the stage and cycle of the kept epoch, and its run number when they differ', () => {
+    expect(keptEpoch(run, 44)).toBe('finishing epoch 3 of restart 1 (run epoch 44)');
+    expect(keptEpoch(run, 36)).toBe('epoch 3 of restart 1 (run epoch 36)');
+    expect(keptEpoch(run, 31)).toBe('finishing epoch 1 (run epoch 31)');
+    expect(keptEpoch(run, 11)).toBe('epoch 11');
+  });
+
+  test('reads a one-cycle log, an old log and a run that trained nothing', () => {
+    expect(keptEpoch([record(1, 'main'), record(2, 'main'), record(31, 'finish')], 31)).toBe(
+      'finishing epoch 1 (run epoch 31)',
+    );
+    expect(keptEpoch([record(1), record(2)], 2)).toBe('epoch 2');
+    expect(keptEpoch([], -1)).toBe('the --init weights (no training)');
   });
 });
 
