@@ -415,8 +415,12 @@ async function copyWeightsFrom(dir: string, model: tfl.LayersModel, arch: string
   // the orientations (spreadToOrientations says why).
   const spread = units(networkOf(source)) === 10 && units(model) > 10;
   const from = [...saved];
+  let spreadWeights: tf.Tensor[] = [];
   try {
-    if (spread) from[from.length - 1] = spreadToOrientations(saved[saved.length - 1], units(model) / 10);
+    if (spread) {
+      spreadWeights = spreadToOrientations(saved[saved.length - 1], units(model) / 10);
+      from[from.length - 1] = spreadWeights;
+    }
     const shapes = (layers: tf.Tensor[][]) =>
       layers.map((ws) => ws.map((w) => `[${w.shape.join(',')}]`).join(' ')).join(' ');
     if (shapes(from) !== shapes(to) || from.length !== to.length) {
@@ -426,7 +430,7 @@ async function copyWeightsFrom(dir: string, model: tfl.LayersModel, arch: string
     }
     model.layers.forEach((layer, i) => layer.setWeights(from[i]));
   } finally {
-    if (spread) tf.dispose(from[from.length - 1]);
+    tf.dispose(spreadWeights);
     source.dispose();
   }
 }
