@@ -408,29 +408,28 @@ export async function train(config: TrainConfig, hooks: TrainHooks): Promise<Tra
 async function copyWeightsFrom(dir: string, model: tfl.LayersModel, arch: string): Promise<void> {
   const source = await loadModel(dir);
   // The trained network inside a saved model's views and orientation sum (which adds weights).
-  const saved = networkOf(source).layers.map((l) => l.getWeights());
-  const to = model.layers.map((l) => l.getWeights());
+  const network = networkOf(source);
+  const saved = network.layers.map((l) => l.getWeights());
   const units = (m: tfl.LayersModel) => m.outputs[0].shape[1] ?? 0;
-  // A digit-labelled model can start an orientation-labelled run: its classifier is spread over
-  // the orientations (spreadToOrientations says why).
-  const spread = units(networkOf(source)) === 10 && units(model) > 10;
-  const from = [...saved];
-  let spreadWeights: tf.Tensor[] = [];
+  let spread: tf.Tensor[] | null = null;
   try {
-    if (spread) {
-      spreadWeights = spreadToOrientations(saved[saved.length - 1], units(model) / 10);
-      from[from.length - 1] = spreadWeights;
+    // A digit-labelled model can start an orientation-labelled run: its classifier is spread over
+    // the orientations (spreadToOrientations says why).
+    if (units(network) === 10 && units(model) > 10) {
+      spread = spreadToOrientations(saved[saved.length - 1], units(model) / 10);
     }
+    const from = spread ? [...saved.slice(0, -1), spread] : saved;
     const shapes = (layers: tf.Tensor[][]) =>
       layers.map((ws) => ws.map((w) => `[${w.shape.join(',')}]`).join(' ')).join(' ');
-    if (shapes(from) !== shapes(to) || from.length !== to.length) {
+    const to = model.layers.map((l) => l.getWeights());
+    if (from.length !== to.length || shapes(from) !== shapes(to)) {
       throw new Error(
         `Expected a ${arch} model for --init but ${dir} holds weights of shapes ${shapes(saved)}`,
       );
     }
     model.layers.forEach((layer, i) => layer.setWeights(from[i]));
   } finally {
-    tf.dispose(spreadWeights);
+    if (spread) tf.dispose(spread);
     source.dispose();
   }
 }

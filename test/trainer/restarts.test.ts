@@ -137,9 +137,11 @@ describe('trainCycles', () => {
   });
 });
 
+/** An epoch record with only what stagesLine and keptEpoch read. */
+const record = (epoch: number, stage?: 'main' | 'finish', cycle?: number) =>
+  ({ epoch, stage, cycle }) as EpochRecord;
+
 describe('stagesLine', () => {
-  const record = (epoch: number, stage?: 'main' | 'finish', cycle?: number) =>
-    ({ epoch, stage, cycle }) as EpochRecord;
   const config = { epochs: 30, finish: { epochs: 3, augment: 'light' as const, learningRate: 5e-4 } };
 
   test('names each stage of each cycle, with the epochs an early stop skipped', () => {
@@ -165,8 +167,6 @@ describe('stagesLine', () => {
 });
 
 describe('keptEpoch', () => {
-  const record = (epoch: number, stage?: 'main' | 'finish', cycle?: number) =>
-    ({ epoch, stage, cycle }) as EpochRecord;
   // The shipped default's shape: 17 main epochs stopped early, 3 finishing (31-33), then a restart.
   const run = [
     ...Array.from({ length: 17 }, (_, i) => record(i + 1, 'main', 1)),
