@@ -36,6 +36,8 @@ export interface ModelManifest {
     kept?: string;
     seconds: number;
     secondsPerEpoch: number;
+    /** Seconds the upright specialist trained, beside `seconds`; absent for a model without one. */
+    specialistSeconds?: number;
   };
   metrics: {
     testAccuracy: number;
@@ -80,7 +82,10 @@ export async function writeManifest(config: TrainConfig, result: TrainResult): P
       (config.labels === 'orientation'
         ? `; learns each digit in ${ORIENTATION_CLASSES} orientation classes, summed to 10`
         : '') +
-      (config.views > 1 ? `; averages ${config.views} views (the digit and its one-pixel shifts)` : ''),
+      (config.views > 1 ? `; averages ${config.views} views (the digit and its one-pixel shifts)` : '') +
+      (config.specialist
+        ? `; mixed with an upright ${config.specialist.arch} specialist at weight ${config.specialist.weight}`
+        : ''),
     params: result.params,
     sizeBytes: bytes,
     created: new Date().toISOString(),
@@ -97,6 +102,7 @@ export async function writeManifest(config: TrainConfig, result: TrainResult): P
       kept: keptEpoch(result.history, result.bestEpoch),
       seconds: Math.round(result.trainSeconds),
       secondsPerEpoch: Math.round(result.trainSeconds / Math.max(1, result.history.length)),
+      ...(config.specialist ? { specialistSeconds: Math.round(result.specialistSeconds) } : {}),
     },
     metrics: {
       testAccuracy: result.test.accuracy,

@@ -15,7 +15,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import type { AugmentDraw } from '../preprocess/augment.ts';
 
-export const LABEL_CHOICES = ['digit', 'orientation'] as const;
+export const LABEL_CHOICES = ['digit', 'orientation', 'upright'] as const;
 export type Labels = (typeof LABEL_CHOICES)[number];
 
 /** Upright, turned past +45 degrees, turned past -45 degrees; each as written and transposed. */

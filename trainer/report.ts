@@ -100,7 +100,11 @@ export function reportHtml(manifest: ModelManifest): string {
     [
       'epochs',
       `${manifest.training.epochs} trained in ${manifest.training.seconds} s; kept: ` +
-        (manifest.training.kept ?? `epoch ${manifest.training.bestEpoch}`),
+        (manifest.training.kept ?? `epoch ${manifest.training.bestEpoch}`) +
+        (manifest.config.specialist
+          ? `; upright specialist: ${manifest.config.specialist.epochs} epochs in ` +
+            `${manifest.training.specialistSeconds ?? '?'} s`
+          : ''),
     ],
     ['backend', manifest.backend],
     [

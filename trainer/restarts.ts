@@ -1,17 +1,20 @@
 /**
- * A run as cycles: the configured main and finishing stages, then one cycle per warm restart
- * (`TrainConfig.restarts`), each a `train` from the previous cycle's weights. Earlier cycles live
- * under the output's checkpoint folder, so `finishRun` removes them with the rest of the resumable
- * state, and a killed run resumes in the cycle it was in without repeating finished ones.
+ * A run as cycles: the upright specialist first when the run has one (`TrainConfig.specialist`),
+ * then the configured main and finishing stages, then one cycle per warm restart
+ * (`TrainConfig.restarts`), each a `train` from the previous cycle's weights. The specialist and
+ * earlier cycles live under the output's checkpoint folder, so `finishRun` removes them with the
+ * rest of the resumable state, and a killed run resumes where it was without repeating finished
+ * parts.
  */
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createRng } from '../preprocess/random.ts';
 import { writeFileAtomic } from './atomic-write.ts';
 import type { TrainConfig } from './config.ts';
+import { specialistConfig } from './specialist.ts';
 import { LOG_FILE, train, type EpochRecord, type TrainHooks, type TrainResult } from './train.ts';
 
-/** Written into an earlier cycle's folder once it is complete. */
+/** Written into an earlier cycle's (or the specialist's) folder once it is complete. */
 const DONE_FILE = 'cycle-done.json';
 
 interface CycleDone {
@@ -55,6 +58,7 @@ export function cycleConfig(config: TrainConfig, i: number): TrainConfig {
 export async function trainCycles(config: TrainConfig, hooks: TrainHooks): Promise<TrainResult> {
   const count = config.restarts.length + 1;
   if (!config.resume) await rm(join(config.out, 'checkpoint'), { recursive: true, force: true });
+  const specialistSeconds = config.specialist ? await trainSpecialist(config, hooks) : 0;
   const history: EpochRecord[] = [];
   let trainSeconds = 0;
   // Epoch numbers go on from the previous cycle's last (an early stop skips numbers to the
@@ -82,27 +86,53 @@ export async function trainCycles(config: TrainConfig, hooks: TrainHooks): Promi
           '\n',
       );
     }
-    // tfjs draws dropout masks from Math.random; seeding it per cycle makes a cycle the same run
-    // as the command it stands for, whether or not earlier cycles ran in this process.
-    const rng = createRng(cycle.seed);
-    Math.random = () => rng.next();
-    const result = await train(cycle, hooks);
+    const result = await trainSeeded(cycle, hooks);
     const offset = lastEpoch();
     add(result.history, result.trainSeconds, i + 1);
     if (i === count - 1) {
       // A run of one cycle: train wrote its own log and numbered its own epochs.
-      if (count === 1) return result;
+      if (count === 1) return { ...result, specialistSeconds };
       const bestEpoch = result.bestEpoch > 0 ? offset + result.bestEpoch : result.bestEpoch;
       await writeFileAtomic(
         join(config.out, LOG_FILE),
         history.map((h) => JSON.stringify(h)).join('\n') + '\n',
       );
-      return { ...result, history, trainSeconds, bestEpoch };
+      return { ...result, history, trainSeconds, bestEpoch, specialistSeconds };
     }
     result.model.dispose();
     const record: CycleDone = { history: result.history, trainSeconds: result.trainSeconds };
     await writeFileAtomic(donePath, JSON.stringify(record));
   }
+}
+
+/**
+ * tfjs draws dropout masks from Math.random; seeding it per part makes a cycle (or the specialist)
+ * the same run as the command it stands for, whether or not other parts ran in this process.
+ */
+function trainSeeded(config: TrainConfig, hooks: TrainHooks): Promise<TrainResult> {
+  const rng = createRng(config.seed);
+  Math.random = () => rng.next();
+  return train(config, hooks);
+}
+
+/** Trains the run's upright specialist, or finds it finished; returns its seconds of training. */
+async function trainSpecialist(config: TrainConfig, hooks: TrainHooks): Promise<number> {
+  const spec = specialistConfig(config);
+  const donePath = join(spec.out, DONE_FILE);
+  const done = config.resume ? await readDone(donePath) : null;
+  if (done) {
+    hooks.write(`specialist: finished earlier in ${spec.out}\n`);
+    return done.trainSeconds;
+  }
+  hooks.write(
+    `specialist: ${spec.arch}, ${spec.epochs} epochs on upright digits (turned and transposed ones ` +
+      `taught as unreadable), mixed into the saved model at weight ${config.specialist?.weight}\n`,
+  );
+  const result = await trainSeeded(spec, hooks);
+  result.model.dispose();
+  const record: CycleDone = { history: result.history, trainSeconds: result.trainSeconds };
+  await writeFileAtomic(donePath, JSON.stringify(record));
+  return result.trainSeconds;
 }
 
 async function readDone(path: string): Promise<CycleDone | null> {

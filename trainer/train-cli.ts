@@ -5,7 +5,13 @@
 import { parseArgs } from 'node:util';
 import { checkBackendChoice } from './backend-ladder.ts';
 import { choiceFlag, intFlag, isMain, numberFlag, UsageError } from './cli-args.ts';
-import { AUGMENT_PRESETS, DEFAULT_FINISH, defaultTrainConfig, type TrainConfig } from './config.ts';
+import {
+  AUGMENT_PRESETS,
+  DEFAULT_FINISH,
+  DEFAULT_SPECIALIST,
+  defaultTrainConfig,
+  type TrainConfig,
+} from './config.ts';
 import { runEval, storeRobustness } from './eval-cli.ts';
 import { readManifest, writeManifest } from './manifest.ts';
 import { ARCHS } from './models.ts';
@@ -13,6 +19,7 @@ import { writeReport } from './report.ts';
 import { VIEW_CHOICES, type Views } from './views.ts';
 import { checkUprightPrior, LABEL_CHOICES } from './orientation.ts';
 import { trainCycles } from './restarts.ts';
+import { checkSpecialist } from './specialist.ts';
 import { finishRun } from './train.ts';
 
 /** Test digits per severity for the robustness summary stored in the manifest. */
@@ -52,10 +59,17 @@ misclassified digits, index.html).
   --views N            ${VIEW_CHOICES.join(' | ')}: views the saved model averages, the digit and its one-pixel
                        shifts (default ${defaultTrainConfig.views}). --init DIR --epochs 0 --finish-epochs 0
                        re-exports a trained model with other views, without training
-  --labels KIND        ${LABEL_CHOICES.join(' | ')}: teach 10 digit classes, or each digit in 6 orientation
-                       classes (the turn augmentation drew) summed back to 10 (default ${defaultTrainConfig.labels})
+  --labels KIND        ${LABEL_CHOICES.join(' | ')}: teach 10 digit classes; or each digit in 6
+                       orientation classes (the turn augmentation drew) summed back to 10; or digits
+                       as written, turned and transposed ones taught as unreadable (the specialist's)
+                       (default ${defaultTrainConfig.labels})
   --upright-prior X    with --labels orientation: the saved model takes upright digits to be X times
                        likelier than augmentation drew them (default ${defaultTrainConfig.uprightPrior})
+  --specialist ARCH    ARCH or none: an upright specialist, trained first and mixed into the saved
+                       model (default ${DEFAULT_SPECIALIST.arch}; none with --init, --views 5 or
+                       --labels orientation unless asked)
+  --specialist-epochs N   its epochs (default ${DEFAULT_SPECIALIST.epochs})
+  --specialist-weight W   its weight in the mix, between 0 and 1 (default ${DEFAULT_SPECIALIST.weight})
   --help
 `;
 
@@ -85,6 +99,9 @@ export function parseTrainArgs(argv: string[]): TrainConfig | 'help' {
       views: { type: 'string' },
       labels: { type: 'string' },
       'upright-prior': { type: 'string' },
+      specialist: { type: 'string' },
+      'specialist-epochs': { type: 'string' },
+      'specialist-weight': { type: 'string' },
       help: { type: 'boolean' },
     },
   });
@@ -123,11 +140,41 @@ export function parseTrainArgs(argv: string[]): TrainConfig | 'help' {
       throw new UsageError(`Expected one of ${VIEW_CHOICES.join(', ')} for --views but received ${views}`);
     c.views = views as Views;
   }
+  c.specialist = specialistFlags(values, c);
   if (c.epochs === 0 && c.init === null)
     throw new UsageError(
       'Expected --init DIR with --epochs 0 (nothing to train from) but received no --init',
     );
   return c;
+}
+
+/**
+ * The run's specialist from its flags: on by default for a plain run; fine-tuning, re-exports and
+ * runs whose saved network cannot be mixed (views, orientation labels) get one only when asked.
+ */
+function specialistFlags(
+  values: Record<string, string | boolean | undefined>,
+  c: TrainConfig,
+): TrainConfig['specialist'] {
+  const str = (key: string) => values[key] as string | undefined;
+  const arch = choiceFlag(str('specialist'), '--specialist', [...ARCHS, 'none'] as const);
+  const epochs = intFlag(str('specialist-epochs'), '--specialist-epochs', 1, 1000);
+  const weight = numberFlag(str('specialist-weight'), '--specialist-weight', 1e-3, 0.999);
+  const asked = arch !== undefined || epochs !== undefined || weight !== undefined;
+  const plain = c.init === null && c.views === 1 && c.labels === 'digit';
+  if (arch === 'none' || (!asked && !plain)) return null;
+  const specialist = {
+    ...DEFAULT_SPECIALIST,
+    arch: arch ?? DEFAULT_SPECIALIST.arch,
+    epochs: epochs ?? DEFAULT_SPECIALIST.epochs,
+    weight: weight ?? DEFAULT_SPECIALIST.weight,
+  };
+  try {
+    checkSpecialist({ ...c, specialist });
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  return specialist;
 }
 
 export async function main(argv: string[]): Promise<number> {

@@ -19,11 +19,14 @@ import { countParams, createModel, predictProbabilitiesAsync } from './models.ts
 import { loadModel, saveModel } from './model-io.ts';
 import { ProgressReporter } from './progress.ts';
 import { networkOf, withViews } from './views.ts';
+import { mixWeightOf, withMix } from './mix.ts';
+import { checkSpecialist, specialistDir } from './specialist.ts';
 import {
   applyUprightPrior,
   checkUprightPrior,
   orientationClass,
   orientationsFor,
+  type Labels,
   spreadToOrientations,
   withOrientationSum,
 } from './orientation.ts';
@@ -51,6 +54,8 @@ export interface TrainResult {
   bestEpoch: number;
   params: number;
   trainSeconds: number;
+  /** Seconds the run's upright specialist trained (0 without one; `trainCycles` fills it in). */
+  specialistSeconds: number;
   test: Scores;
   /** The saved model (views included) on the validation digits. */
   validation: Scores;
@@ -75,7 +80,8 @@ export const LOG_FILE = 'training-log.jsonl';
 
 /**
  * Fills x with the digits at `indices`, augmented when options are given, and returns one-hot
- * targets: 10 columns, or 10 x orientations with the class `orientation * 10 + digit` (orientation.ts).
+ * targets: 10 columns, or 10 x orientations with the class `orientation * 10 + digit` (orientation.ts);
+ * with 'upright' labels, a turned or transposed draw gets the uniform target (orientation.ts says why).
  */
 export function buildBatch(
   set: DigitSet,
@@ -84,8 +90,9 @@ export function buildBatch(
   rng: Rng,
   x: Float32Array,
   labelSmoothing = 0,
-  orientations = 1,
+  labels: Labels = 'digit',
 ): Float32Array {
+  const orientations = orientationsFor(labels);
   const n = indices.length;
   const classes = 10 * orientations;
   const y = new Float32Array(n * classes).fill(labelSmoothing / classes);
@@ -102,8 +109,12 @@ export function buildBatch(
     } else {
       x.set(digit, b * 784);
     }
-    const orientation = orientations > 1 ? orientationClass(drawn) : 0;
-    y[b * classes + orientation * 10 + set.labels[idx]] += 1 - labelSmoothing;
+    const orientation = orientations > 1 || labels === 'upright' ? orientationClass(drawn) : 0;
+    if (labels === 'upright' && orientation !== 0) {
+      y.fill(1 / classes, b * classes, (b + 1) * classes);
+    } else {
+      y[b * classes + orientation * 10 + set.labels[idx]] += 1 - labelSmoothing;
+    }
   }
   return y;
 }
@@ -173,6 +184,7 @@ export async function train(config: TrainConfig, hooks: TrainHooks): Promise<Tra
   const say = (line: string) => hooks.write(`${line}\n`);
   // A prior the labels cannot carry fails before the backend starts and the data loads.
   checkUprightPrior(config.uprightPrior, config.labels);
+  checkSpecialist(config);
   const backend = await selectBackend(config.backend);
   say(`backend: ${backend.reason}`);
   const splits = await loadSplits(config);
@@ -288,7 +300,7 @@ export async function train(config: TrainConfig, hooks: TrainHooks): Promise<Tra
           augRng,
           x,
           config.labelSmoothing,
-          orientations,
+          config.labels,
         );
         lr = learningRateAt(stage.schedule, epoch - stage.first + s / steps);
         (optimizer as unknown as { learningRate: number }).learningRate = lr;
@@ -357,10 +369,24 @@ export async function train(config: TrainConfig, hooks: TrainHooks): Promise<Tra
   optimizer.dispose();
   const network = await loadModel(dir);
   const trained = networkOf(network);
+  // A finished run that resumes finds its mixed model saved already.
+  const mixed = mixWeightOf(network) > 0;
   if (config.uprightPrior !== 1) applyUprightPrior(trained, config.uprightPrior);
-  const best = withViews(withOrientationSum(trained, orientations), config.views);
+  let best = mixed ? network : withViews(withOrientationSum(trained, orientations), config.views);
+  if (config.specialist && !mixed) {
+    const specialist = await loadModel(specialistDir(dir));
+    best = await withMix(network, specialist, config.specialist.weight);
+    specialist.dispose();
+    network.dispose();
+  }
   if (best !== network) {
     await saveModel(best, dir);
+    if (config.specialist) {
+      say(
+        `specialist: the saved model mixes the ${config.specialist.arch} of ${specialistDir(dir)} ` +
+          `at weight ${config.specialist.weight}`,
+      );
+    }
     if (orientations > 1) say(`labels: the saved model sums ${orientations} orientation classes per digit`);
     if (config.uprightPrior !== 1) {
       say(`upright prior: the saved model takes upright digits to be ${config.uprightPrior}x likelier`);
@@ -393,8 +419,9 @@ export async function train(config: TrainConfig, hooks: TrainHooks): Promise<Tra
     backend,
     history: state.history,
     bestEpoch: state.bestEpoch,
-    params,
+    params: countParams(best),
     trainSeconds: state.trainSeconds,
+    specialistSeconds: 0,
     validation,
     validationTransposed,
     test,

@@ -13,6 +13,7 @@
  * [N, 10] probabilities out. It adds no weights, so `getWeights()` lists the trained network's.
  */
 import * as tfl from '@tensorflow/tfjs-layers';
+import { MIX_PARTS } from './mix.ts';
 
 export const VIEW_CHOICES = [1, 5] as const;
 export type Views = (typeof VIEW_CHOICES)[number];
@@ -62,11 +63,13 @@ export function withViews(network: tfl.LayersModel, views: Views): tfl.LayersMod
 
 /**
  * The trained network inside a model made by `withViews` and/or `withOrientationSum` (or the model
- * itself): the innermost of the nested models.
+ * itself): the innermost of the nested models. In a model made by `withMix`, the main network (with
+ * the same weights as trained, its classifier giving logits), so that `--init` reads it.
  */
 export function networkOf(model: tfl.LayersModel): tfl.LayersModel {
   const nested = model.layers.filter((l): l is tfl.LayersModel => l instanceof tfl.LayersModel);
-  return nested.length === 1 ? networkOf(nested[0]) : model;
+  if (nested.length === 1) return networkOf(nested[0]);
+  return nested.find((n) => n.name === MIX_PARTS[0]) ?? model;
 }
 
 /** How many views a loaded model averages (1 for a plain network). */

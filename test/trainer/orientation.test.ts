@@ -51,7 +51,7 @@ describe('orientation classes', () => {
     expect(orientationsFor('digit')).toBe(1);
     expect(orientationsFor('orientation')).toBe(ORIENTATION_CLASSES);
     expect(() => orientationsFor('rotation' as never)).toThrow(
-      'Expected one of digit, orientation for labels but received "rotation"',
+      'Expected one of digit, orientation, upright for labels but received "rotation"',
     );
   });
 
@@ -63,7 +63,7 @@ describe('orientation classes', () => {
     };
     const x = new Float32Array(2 * 784);
     const turn = createAugmenter({ ...noAugmentOptions, transposeProbability: 1 });
-    const y = buildBatch(set, [0, 1], turn, createRng(1), x, 0.06, ORIENTATION_CLASSES);
+    const y = buildBatch(set, [0, 1], turn, createRng(1), x, 0.06, 'orientation');
     expect(y.length).toBe(2 * 60);
     const hot = (row: number) => {
       const r = Array.from(y.subarray(row * 60, row * 60 + 60));
@@ -74,9 +74,20 @@ describe('orientation classes', () => {
     for (const row of [0, 1])
       expect(y.subarray(row * 60, row * 60 + 60).reduce((a, b) => a + b)).toBeCloseTo(1, 5);
     // Without augmentation every digit is upright; one orientation keeps the plain 10 columns.
-    const upright = buildBatch(set, [1], null, createRng(1), x, 0, ORIENTATION_CLASSES);
+    const upright = buildBatch(set, [1], null, createRng(1), x, 0, 'orientation');
     expect(upright.indexOf(1)).toBe(8);
     expect(buildBatch(set, [1], turn, createRng(1), x).length).toBe(10);
+  });
+
+  test("'upright' labels teach a transposed digit as unreadable and an upright one as itself", () => {
+    const set: DigitSet = { count: 1, images: new Uint8Array(784).fill(40), labels: new Uint8Array([6]) };
+    const x = new Float32Array(784);
+    const transpose = createAugmenter({ ...noAugmentOptions, transposeProbability: 1 });
+    const y = buildBatch(set, [0], transpose, createRng(2), x, 0.05, 'upright');
+    expect(Array.from(y)).toEqual(new Array(10).fill(Math.fround(0.1)));
+    const upright = buildBatch(set, [0], null, createRng(2), x, 0.05, 'upright');
+    expect(upright[6]).toBeCloseTo(0.955, 6);
+    expect(upright[0]).toBeCloseTo(0.005, 6);
   });
 });
 

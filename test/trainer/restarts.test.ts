@@ -2,11 +2,13 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { defaultTrainConfig, type TrainConfig } from '../../trainer/config.ts';
+import { DEFAULT_SPECIALIST, defaultTrainConfig, type TrainConfig } from '../../trainer/config.ts';
+import { mixWeightOf } from '../../trainer/mix.ts';
 import { loadModel } from '../../trainer/model-io.ts';
 import { keptEpoch } from '../../trainer/manifest.ts';
 import { stagesLine } from '../../trainer/report.ts';
 import { cycleConfig, cycleDir, trainCycles } from '../../trainer/restarts.ts';
+import { specialistDir } from '../../trainer/specialist.ts';
 import { finishRun, LOG_FILE, type EpochRecord } from '../../trainer/train.ts';
 import { parseTrainArgs } from '../../trainer/train-cli.ts';
 
@@ -34,6 +36,7 @@ function run(out: string, overrides: Partial<TrainConfig> = {}): TrainConfig {
     jobs: 1,
     finish: null,
     restarts: [{ epochs: 1, learningRate: 0.0005, seed: 7 }],
+    specialist: null,
     ...overrides,
   };
 }
@@ -134,6 +137,61 @@ describe('trainCycles', () => {
     expect(log).not.toMatch(/^epoch \d+:/m);
     expect(result.history.map((h) => h.epoch)).toEqual([1, 2]);
     result.model.dispose();
+  });
+});
+
+describe('the upright specialist', () => {
+  test('trains first, is mixed into the saved model, and a resume does not train it again', async () => {
+    const out = join(root, 'specialist');
+    const specialist = { arch: 'softmax' as const, epochs: 1, seed: 3, weight: 0.25 };
+    const config = run(out, { restarts: [], specialist });
+    const lines: string[] = [];
+    const result = await trainCycles(config, { write: (s) => lines.push(s), tty: false });
+    const log = lines.join('');
+    expect(log).toContain('specialist: softmax, 1 epochs on upright digits');
+    expect(log).toContain(
+      `specialist: the saved model mixes the softmax of ${specialistDir(out)} at weight 0.25`,
+    );
+    expect(result.specialistSeconds).toBeGreaterThan(0);
+    // Both networks' parameters: the seeds' CNN and softmax regression (784 x 10 + 10).
+    expect(result.params).toBe(421_642 + 7_850);
+    expect(mixWeightOf(result.model)).toBeCloseTo(0.25, 6);
+    const saved = await loadModel(out);
+    expect(mixWeightOf(saved)).toBeCloseTo(0.25, 6);
+    saved.dispose();
+    result.model.dispose();
+
+    const again: string[] = [];
+    const resumed = await trainCycles(
+      { ...config, resume: true },
+      { write: (s) => again.push(s), tty: false },
+    );
+    expect(again.join('')).toContain(`specialist: finished earlier in ${specialistDir(out)}`);
+    expect(resumed.specialistSeconds).toBeCloseTo(result.specialistSeconds, 6);
+    resumed.model.dispose();
+  });
+
+  test('is on by default for a plain run, off for --init, views and orientation labels unless asked', () => {
+    const specialistOf = (argv: string[]) => (parseTrainArgs(argv) as TrainConfig).specialist;
+    expect(specialistOf([])).toEqual(DEFAULT_SPECIALIST);
+    for (const argv of [
+      ['--init', 'x'],
+      ['--views', '5'],
+      ['--labels', 'orientation'],
+      ['--specialist', 'none'],
+    ])
+      expect(specialistOf(argv)).toBeNull();
+    const asked = ['--specialist', 'lenet5', '--specialist-epochs', '4', '--specialist-weight', '0.3'];
+    expect(specialistOf(asked)).toEqual({ arch: 'lenet5', epochs: 4, seed: 7, weight: 0.3 });
+    expect(specialistOf(['--init', 'x', '--specialist-weight', '0.1'])).toMatchObject({
+      arch: 'cnn',
+      weight: 0.1,
+    });
+    expect(() => parseTrainArgs(['--views', '5', '--specialist', 'cnn'])).toThrow(
+      "Expected views 1 and labels 'digit' for a run with an upright specialist",
+    );
+    expect(() => parseTrainArgs(['--specialist', 'big'])).toThrow('--specialist');
+    expect(() => parseTrainArgs(['--specialist-weight', '1'])).toThrow('--specialist-weight');
   });
 });
 

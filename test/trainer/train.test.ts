@@ -41,6 +41,7 @@ function slice(out: string, overrides: Partial<TrainConfig> = {}): TrainConfig {
     testLimit: 1000,
     backend: 'wasm',
     finish: null,
+    specialist: null,
     ...overrides,
   };
 }
