@@ -74,10 +74,10 @@ export interface Restart {
 /** The second network of a run's saved model: see `TrainConfig.specialist`. */
 export interface Specialist {
   arch: Arch;
-  /** Epochs of its one stage (light augmentation, 'upright' labels, no finishing stage, no early stop). */
+  /** Epochs of its one stage (light preset, 'upright' labels, no finishing stage or early stop). */
   epochs: number;
   seed: number;
-  /** Weight of its readings in the saved model's geometric mix (trainer/mix.ts); the main network's is 1 - weight. */
+  /** Its weight in the saved model's geometric mix (trainer/mix.ts); the main network's is 1 - weight. */
   weight: number;
 }
 

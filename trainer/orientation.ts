@@ -15,6 +15,13 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import type { AugmentDraw } from '../preprocess/augment.ts';
 
+/**
+ * 'digit': 10 classes. 'orientation': each digit in ORIENTATION_CLASSES classes (above). 'upright':
+ * 10 classes, but a digit that augmentation turned past TURN_DEGREES or transposed gets the uniform
+ * target, so the network learns to be unsure of what it should not read. That makes an upright
+ * specialist (specialist.ts) safe to mix with the main network: taught digits as written only, it
+ * read transposed digits confidently wrong and pulled the mix's transposed accuracy down with it.
+ */
 export const LABEL_CHOICES = ['digit', 'orientation', 'upright'] as const;
 export type Labels = (typeof LABEL_CHOICES)[number];
 

@@ -81,7 +81,7 @@ export const LOG_FILE = 'training-log.jsonl';
 /**
  * Fills x with the digits at `indices`, augmented when options are given, and returns one-hot
  * targets: 10 columns, or 10 x orientations with the class `orientation * 10 + digit` (orientation.ts);
- * with 'upright' labels, a turned or transposed draw gets the uniform target (orientation.ts says why).
+ * with 'upright' labels, a turned or transposed draw gets the uniform target (LABEL_CHOICES says why).
  */
 export function buildBatch(
   set: DigitSet,
