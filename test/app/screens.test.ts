@@ -104,11 +104,12 @@ describe.each([
 
     await page.getByRole('link', { name: 'Model' }).click();
     await page.getByTestId('test-accuracy').waitFor();
-    // Epochs are numbered across both stages of a run; the page names the one it kept.
+    // Epochs are numbered across both stages of a run; the page names the one it kept, and the
+    // shipped model's upright specialist.
     await expect
       .poll(() => page.locator('dd', { hasText: /epochs in/ }).textContent())
       .toMatch(
-        /, \d+ epochs in \d+ min, kept (finishing )?epoch \d+( of restart \d+)?( \(run epoch \d+\))?$/,
+        /, \d+ epochs in \d+ min, kept (finishing )?epoch \d+( of restart \d+)?( \(run epoch \d+\))?; its upright specialist \d+ min$/,
       );
     await shot('model');
     await page.screenshot({ path: join(OUT, `${size}-model-full.png`), fullPage: true });
