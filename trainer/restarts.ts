@@ -28,9 +28,9 @@ export function cycleDir(out: string, i: number, count: number): string {
 }
 
 /**
- * The config of cycle `i` (0: the run as configured; then one per restart). Test-time views and an
- * upright prior change what a saved model outputs, so only the last cycle applies them: the next
- * cycle trains the bare network.
+ * The config of cycle `i` (0: the run as configured; then one per restart). Test-time views, an
+ * upright prior and the specialist's mix change what a saved model outputs, so only the last cycle
+ * applies them: the next cycle trains the bare network.
  */
 export function cycleConfig(config: TrainConfig, i: number): TrainConfig {
   const count = config.restarts.length + 1;
@@ -41,6 +41,7 @@ export function cycleConfig(config: TrainConfig, i: number): TrainConfig {
     out: cycleDir(config.out, i, count),
     views: last ? config.views : 1,
     uprightPrior: last ? config.uprightPrior : 1,
+    specialist: last ? config.specialist : null,
   };
   if (i === 0) return base;
   const { epochs, learningRate, seed } = config.restarts[i - 1];

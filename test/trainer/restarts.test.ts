@@ -49,14 +49,16 @@ describe('cycleConfig', () => {
     ],
     views: 5,
     patience: 6,
+    specialist: DEFAULT_SPECIALIST,
   });
 
-  test('the first cycle is the run as configured, in the checkpoint folder, without views', () => {
+  test('the first cycle is the run as configured, in the checkpoint folder, without views or mix', () => {
     expect(cycleConfig(config, 0)).toEqual({
       ...config,
       restarts: [],
       out: join('out/x', 'checkpoint', 'cycle-1'),
       views: 1,
+      specialist: null,
     });
   });
 
@@ -69,8 +71,9 @@ describe('cycleConfig', () => {
       patience: 8,
       seed: 44,
       views: 1,
+      specialist: null,
     });
-    // The last cycle writes the output folder and is the one saved with the configured views.
+    // The last cycle writes the output folder and is the one saved with the configured views and mix.
     expect(cycleConfig(config, 2)).toMatchObject({
       init: join('out/x', 'checkpoint', 'cycle-2'),
       out: 'out/x',
@@ -78,6 +81,7 @@ describe('cycleConfig', () => {
       patience: 3,
       seed: 46,
       views: 5,
+      specialist: DEFAULT_SPECIALIST,
     });
     expect(cycleDir('out/x', 0, 1)).toBe('out/x');
   });
@@ -144,7 +148,8 @@ describe('the upright specialist', () => {
   test('trains first, is mixed into the saved model, and a resume does not train it again', async () => {
     const out = join(root, 'specialist');
     const specialist = { arch: 'softmax' as const, epochs: 1, seed: 3, weight: 0.25 };
-    const config = run(out, { restarts: [], specialist });
+    // With the run's restart: only the last cycle mixes the specialist in.
+    const config = run(out, { specialist });
     const lines: string[] = [];
     const result = await trainCycles(config, { write: (s) => lines.push(s), tty: false });
     const log = lines.join('');
