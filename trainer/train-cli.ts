@@ -65,7 +65,7 @@ misclassified digits, index.html).
                        (default ${defaultTrainConfig.labels})
   --upright-prior X    with --labels orientation: the saved model takes upright digits to be X times
                        likelier than augmentation drew them (default ${defaultTrainConfig.uprightPrior})
-  --specialist ARCH    ARCH or none: an upright specialist, trained first and mixed into the saved
+  --specialist ARCH    an --arch or none: an upright specialist, trained first and mixed into the saved
                        model (default ${DEFAULT_SPECIALIST.arch}; none with --init, --views 5 or
                        --labels orientation unless asked)
   --specialist-epochs N   its epochs (default ${DEFAULT_SPECIALIST.epochs})
