@@ -5,10 +5,10 @@
  *
  * Why: the main network learns orientation (turns to +-90 degrees, transposed digits) and pays for
  * it on clean digits, whose rare ambiguous shapes read as one digit upright and another turned. A
- * network trained on upright digits only (the 'upright' preset) has no such readings; a small
- * weight on it settles those shapes the upright way, while the main network's confident readings
- * of turned and transposed digits, which the specialist has never seen, outweigh its guesses. The
- * README gives the measured trade and how the weight was chosen.
+ * network that reads upright digits only ('upright' labels: turned and transposed ones are taught
+ * as unreadable) has no such readings; a small weight on it settles those shapes the upright way,
+ * while on turned and transposed digits its near-uniform output leaves the main network's reading
+ * standing. The README gives the measured trade and how the weight was chosen.
  *
  * The result is a plain tfjs-layers model with the zoo's contract ([N, 28, 28, 1] in, [N, 10]
  * probabilities out): each network, renamed so their weights cannot clash and with a linear

@@ -101,10 +101,10 @@ export function reportHtml(manifest: ModelManifest): string {
       'epochs',
       `${manifest.training.epochs} trained in ${manifest.training.seconds} s; kept: ` +
         (manifest.training.kept ?? `epoch ${manifest.training.bestEpoch}`) +
-        (manifest.config.specialist
-          ? `; upright specialist: ${manifest.config.specialist.epochs} epochs in ` +
-            `${manifest.training.specialistSeconds ?? '?'} s`
-          : ''),
+        (manifest.training.specialistSeconds === undefined
+          ? ''
+          : `; upright specialist: ${manifest.config.specialist?.epochs} epochs in ` +
+            `${manifest.training.specialistSeconds} s`),
     ],
     ['backend', manifest.backend],
     [
